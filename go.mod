@@ -1,0 +1,3 @@
+module github.com/tailor/tailor
+
+go 1.26.8
