@@ -530,7 +530,7 @@ func (m *SyncReply) Decode(b []byte) error {
 
 func wrap(err error) error {
 	if err != nil {
-		return errors.Join(ErrDecode, err)
+		return wire.Join(ErrDecode, err)
 	}
 	return nil
 }

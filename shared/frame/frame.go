@@ -116,18 +116,7 @@ func (f *Frame) Encode(dst []byte) []byte {
 	}
 	w.Uint(7, f.BatchID)
 	for i := range f.Counts {
-		c := &f.Counts[i]
-		w.Message(8, func(w *wire.Writer) {
-			w.Uint(1, uint64(c.Kind))
-			w.String(2, c.Slot)
-			w.String(3, c.Variant)
-			w.String(4, c.Goal)
-			w.String(5, c.Segment)
-			w.String(6, c.Trigger)
-			w.Uint(7, uint64(c.Arm))
-			w.Uint(8, uint64(c.Window))
-			w.Uint(9, c.N)
-		})
+		w.Message(8, f.Counts[i].encode)
 	}
 	w.String(9, f.Reason)
 	return w.Bytes()
@@ -155,7 +144,7 @@ func Decode(b []byte) (*Frame, error) {
 			f.BatchID = r.Uint()
 		case 8:
 			if len(f.Counts) >= MaxCounts {
-				return nil, errors.Join(ErrInvalid, errors.New("more than "+strconv.Itoa(MaxCounts)+" counts in a batch"))
+				return nil, wire.Join(ErrInvalid, errors.New("more than "+strconv.Itoa(MaxCounts)+" counts in a batch"))
 			}
 			f.Counts = append(f.Counts, decodeCount(r))
 		case 9:
@@ -163,17 +152,49 @@ func Decode(b []byte) (*Frame, error) {
 		}
 	}
 	if err := r.Err(); err != nil {
-		return nil, errors.Join(ErrDecode, err)
+		return nil, wire.Join(ErrDecode, err)
 	}
 	if err := f.check(); err != nil {
-		return nil, errors.Join(ErrInvalid, err)
+		return nil, wire.Join(ErrInvalid, err)
 	}
 	return f, nil
 }
 
+func (c *Count) encode(w *wire.Writer) {
+	w.Uint(1, uint64(c.Kind))
+	w.String(2, c.Slot)
+	w.String(3, c.Variant)
+	w.String(4, c.Goal)
+	w.String(5, c.Segment)
+	w.String(6, c.Trigger)
+	w.Uint(7, uint64(c.Arm))
+	w.Uint(8, uint64(c.Window))
+	w.Uint(9, c.N)
+}
+
+// AppendCount appends one count's encoding to dst (the engine keeps unsent counts this way).
+func AppendCount(dst []byte, c *Count) []byte {
+	w := wire.Writer{Buf: dst}
+	c.encode(&w)
+	return w.Bytes()
+}
+
+// DecodeCount reads what AppendCount wrote.
+func DecodeCount(b []byte) (Count, error) {
+	r := wire.NewReader(b)
+	c := readCount(r)
+	return c, r.Err()
+}
+
 func decodeCount(r *wire.Reader) Count {
-	var c Count
 	m := r.Message()
+	c := readCount(m)
+	r.Check(m)
+	return c
+}
+
+func readCount(m *wire.Reader) Count {
+	var c Count
 	for m.Next() {
 		switch m.Field {
 		case 1:
@@ -196,7 +217,6 @@ func decodeCount(r *wire.Reader) Count {
 			c.N = m.Uint()
 		}
 	}
-	r.Check(m)
 	return c
 }
 

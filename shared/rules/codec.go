@@ -112,7 +112,7 @@ func Decode(b []byte) (*RuleSet, error) {
 		}
 	}
 	if err := r.Err(); err != nil {
-		return nil, errors.Join(ErrDecode, err)
+		return nil, wire.Join(ErrDecode, err)
 	}
 	return rs, nil
 }

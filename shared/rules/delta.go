@@ -121,7 +121,7 @@ func Diff(from, to []byte) ([]byte, bool) {
 func Apply(from, delta []byte) ([]byte, error) {
 	_, els, err := elements(from)
 	if err != nil {
-		return nil, errors.Join(ErrDelta, err)
+		return nil, wire.Join(ErrDelta, err)
 	}
 	var header []byte
 	r := wire.NewReader(delta)
@@ -145,7 +145,7 @@ func Apply(from, delta []byte) ([]byte, error) {
 			}
 			r.Check(m)
 			if !isCollection(c) {
-				return nil, errors.Join(ErrDelta, errors.New("unknown collection "+strconv.Itoa(c)))
+				return nil, wire.Join(ErrDelta, errors.New("unknown collection "+strconv.Itoa(c)))
 			}
 			if r.Field == 2 {
 				els[c] = upsert(els[c], element{id: elementID(body), b: body})
@@ -155,10 +155,10 @@ func Apply(from, delta []byte) ([]byte, error) {
 		}
 	}
 	if err := r.Err(); err != nil {
-		return nil, errors.Join(ErrDelta, err)
+		return nil, wire.Join(ErrDelta, err)
 	}
 	if header == nil {
-		return nil, errors.Join(ErrDelta, errors.New("delta has no header"))
+		return nil, wire.Join(ErrDelta, errors.New("delta has no header"))
 	}
 	return assemble(header, els), nil
 }

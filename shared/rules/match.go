@@ -128,18 +128,18 @@ func cmp(less bool) int {
 }
 
 // Glob matches a path against a pattern where * matches within one segment (no '/') and ** matches
-// across segments, zero or more of them.
+// across segments: "/blog/**" matches everything under /blog/, "/a/**/b" matches /a/b and /a/x/y/b.
 func Glob(pattern, path string) bool {
 	for len(pattern) > 0 {
 		switch {
 		case strings.HasPrefix(pattern, "**"):
-			rest := strings.TrimPrefix(pattern[2:], "/")
-			if rest == "" {
+			// ** matches any run of characters, '/' included; "/**/" also matches a single '/'.
+			rest := pattern[2:]
+			if strings.HasPrefix(rest, "/") && Glob(rest[1:], path) {
 				return true
 			}
-			// ** may swallow zero or more segments, so try the rest at each segment start.
 			for i := 0; i <= len(path); i++ {
-				if (i == 0 || path[i-1] == '/') && Glob(rest, path[i:]) {
+				if Glob(rest, path[i:]) {
 					return true
 				}
 			}

@@ -366,3 +366,12 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Join wraps err with the detail that explains it: its message reads "err: detail" on one line (a host
+// shows it as it is), and errors.Is finds both.
+func Join(err, detail error) error { return &joined{err, detail} }
+
+type joined struct{ err, detail error }
+
+func (j *joined) Error() string   { return j.err.Error() + ": " + j.detail.Error() }
+func (j *joined) Unwrap() []error { return []error{j.err, j.detail} }

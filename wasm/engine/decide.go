@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/tailor/tailor/shared/wire"
+
 	"errors"
 	"slices"
 	"strconv"
@@ -20,7 +22,7 @@ func (e *Engine) Decide(p abi.Page) (abi.Decisions, error) {
 		return out, ErrNoRules
 	}
 	if e.st.seed == "" {
-		return out, errors.Join(ErrEvent, errors.New("no seed: call restore first"))
+		return out, wire.Join(ErrEvent, errors.New("no seed: call restore first"))
 	}
 	ev := e.segments(p.Now, pageInfo{category: p.Category, path: p.Path}, &out)
 	requests := p.Slots

@@ -5,6 +5,8 @@
 package engine
 
 import (
+	"github.com/tailor/tailor/shared/wire"
+
 	"errors"
 	"math"
 	"strings"
@@ -58,7 +60,7 @@ func (e *Engine) LoadRules(compact []byte) error {
 func (e *Engine) Restore(m abi.Restore) error {
 	if len(m.State) == 0 {
 		if m.Seed == "" {
-			return errors.Join(ErrEvent, errors.New("a fresh state needs a seed"))
+			return wire.Join(ErrEvent, errors.New("a fresh state needs a seed"))
 		}
 		e.st = newState(m.Seed, m.Now)
 		return nil
@@ -67,7 +69,7 @@ func (e *Engine) Restore(m abi.Restore) error {
 	if err != nil {
 		if m.Seed != "" {
 			e.st = newState(m.Seed, m.Now)
-			return errors.Join(err, errors.New("engine: started fresh"))
+			return wire.Join(err, errors.New("engine: started fresh"))
 		}
 		return err
 	}
@@ -92,7 +94,7 @@ func (e *Engine) Consent(ok bool) {
 // Forget erases everything the engine keeps about the visitor and starts over with a new seed.
 func (e *Engine) Forget(seed string, now int64) error {
 	if seed == "" {
-		return errors.Join(ErrEvent, errors.New("forget needs a new seed"))
+		return wire.Join(ErrEvent, errors.New("forget needs a new seed"))
 	}
 	noConsent := e.st.noConsent
 	e.st = newState(seed, now)
@@ -104,7 +106,7 @@ const maxName = 256
 
 func checkName(what, s string) error {
 	if len(s) > maxName {
-		return errors.Join(ErrEvent, errors.New(what+" longer than 256 bytes"))
+		return wire.Join(ErrEvent, errors.New(what+" longer than 256 bytes"))
 	}
 	return nil
 }
@@ -120,22 +122,22 @@ func (e *Engine) Event(ev abi.Event) error {
 	switch ev.Kind {
 	case abi.EventPageView:
 		if ev.Category == "" {
-			return errors.Join(ErrEvent, errors.New("a page view needs a category"))
+			return wire.Join(ErrEvent, errors.New("a page view needs a category"))
 		}
 	case abi.EventTime:
 		if !(ev.Seconds > 0 && ev.Seconds <= 86400) {
-			return errors.Join(ErrEvent, errors.New("visible time must be more than 0 and at most 86400 seconds"))
+			return wire.Join(ErrEvent, errors.New("visible time must be more than 0 and at most 86400 seconds"))
 		}
 	case abi.EventGoal:
 		if e.rules == nil {
 			return ErrNoRules
 		}
 		if !e.rules.Goals[ev.Goal] {
-			return errors.Join(ErrEvent, errors.New("unknown goal "+ev.Goal))
+			return wire.Join(ErrEvent, errors.New("unknown goal "+ev.Goal))
 		}
 	case abi.EventDeclare:
 		if ev.Name == "" {
-			return errors.Join(ErrEvent, errors.New("a declared attribute needs a name"))
+			return wire.Join(ErrEvent, errors.New("a declared attribute needs a name"))
 		}
 		// Declared attributes are the visitor's own choice, like preferences: kept without consent too.
 		if ev.Value == "" {
@@ -146,12 +148,12 @@ func (e *Engine) Event(ev abi.Event) error {
 		return nil
 	case abi.EventContext:
 		if ev.TZ < -14*60 || ev.TZ > 14*60 {
-			return errors.Join(ErrEvent, errors.New("time-zone offset must be within ±840 minutes"))
+			return wire.Join(ErrEvent, errors.New("time-zone offset must be within ±840 minutes"))
 		}
 		st.lang, st.tz, st.hasCtx = ev.Lang, ev.TZ, true
 		return nil
 	default:
-		return errors.Join(ErrEvent, errors.New("unknown event kind"))
+		return wire.Join(ErrEvent, errors.New("unknown event kind"))
 	}
 	if st.noConsent {
 		return nil
@@ -236,7 +238,7 @@ func (e *Engine) SetPref(p abi.Pref) error {
 	}
 	def := e.rules.Prefs[p.ID]
 	if def == nil {
-		return errors.Join(ErrPref, errors.New("unknown preference "+p.ID))
+		return wire.Join(ErrPref, errors.New("unknown preference "+p.ID))
 	}
 	if p.Value == nil {
 		delete(e.st.prefs, p.ID)
@@ -244,7 +246,7 @@ func (e *Engine) SetPref(p abi.Pref) error {
 	}
 	v, msg := rules.CheckPref(def, p.Value)
 	if msg != "" {
-		return errors.Join(ErrPref, errors.New(msg))
+		return wire.Join(ErrPref, errors.New(msg))
 	}
 	e.st.prefs[p.ID] = v
 	chosen := valueString(v)

@@ -217,9 +217,8 @@ func (s *state) encode() []byte {
 			w.StringAlways(2, s.exposed[k])
 		})
 	}
-	for _, p := range s.pending {
-		f := frame.Frame{Kind: frame.KindBatch, Counts: []frame.Count{p.count}}
-		w.Raw(19, f.Encode(nil))
+	for i := range s.pending {
+		w.Raw(19, frame.AppendCount(nil, &s.pending[i].count))
 	}
 	if s.inFlight != nil {
 		w.Raw(20, s.inFlight.Encode(nil))
@@ -377,24 +376,24 @@ func decodeState(b []byte) (*state, error) {
 			k, v := readPair(r)
 			s.exposed[k] = v
 		case 19:
-			f, err := frame.Decode(r.Bytes())
-			if err != nil || len(f.Counts) != 1 {
-				return nil, errors.Join(ErrState, errors.New("a pending count does not decode"))
+			c, err := frame.DecodeCount(r.Bytes())
+			if err != nil {
+				return nil, wire.Join(ErrState, err)
 			}
-			s.pending = append(s.pending, pending{key: f.Counts[0].Key(), count: f.Counts[0]})
+			s.pending = append(s.pending, pending{key: c.Key(), count: c})
 		case 20:
 			f, err := frame.Decode(r.Bytes())
 			if err != nil {
-				return nil, errors.Join(ErrState, err)
+				return nil, wire.Join(ErrState, err)
 			}
 			s.inFlight = f
 		}
 	}
 	if err := r.Err(); err != nil {
-		return nil, errors.Join(ErrState, err)
+		return nil, wire.Join(ErrState, err)
 	}
 	if format == 0 || s.seed == "" {
-		return nil, errors.Join(ErrState, errors.New("no format or no seed"))
+		return nil, wire.Join(ErrState, errors.New("no format or no seed"))
 	}
 	if format > stateFormat {
 		return nil, ErrStateFormat

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/tailor/tailor/shared/wire"
+
 	"errors"
 
 	"github.com/tailor/tailor/shared/abi"
@@ -23,7 +25,7 @@ func (e *Engine) Sync(b []byte, now int64) (abi.SyncReply, error) {
 	var reply abi.SyncReply
 	f, err := frame.Decode(b)
 	if err != nil {
-		return reply, errors.Join(ErrFrame, err)
+		return reply, wire.Join(ErrFrame, err)
 	}
 	switch f.Kind {
 	case frame.KindFull:
@@ -49,7 +51,7 @@ func (e *Engine) Sync(b []byte, now int64) (abi.SyncReply, error) {
 		}
 	case frame.KindUpToDate:
 	default:
-		return reply, errors.Join(ErrFrame, errors.New("a client does not accept this frame kind"))
+		return reply, wire.Join(ErrFrame, errors.New("a client does not accept this frame kind"))
 	}
 	if e.rules != nil {
 		reply.Version = e.rules.Set.Version
@@ -68,7 +70,7 @@ func askFull() []byte {
 // install checks a compact set against the hash the server announced, then loads it.
 func (e *Engine) install(compact []byte, hash string) error {
 	if hash != "" && rules.ContentHash(compact) != hash {
-		return errors.Join(ErrFrame, errors.New("rule set does not match its hash"))
+		return wire.Join(ErrFrame, errors.New("rule set does not match its hash"))
 	}
 	return e.LoadRules(compact)
 }
@@ -83,7 +85,7 @@ func (e *Engine) TakeCounts(t abi.Take) ([]byte, error) {
 			return nil, nil
 		}
 		if t.BatchID == 0 {
-			return nil, errors.Join(ErrEvent, errors.New("a batch needs a non-zero random id"))
+			return nil, wire.Join(ErrEvent, errors.New("a batch needs a non-zero random id"))
 		}
 		n := min(len(st.pending), frame.MaxCounts)
 		f := &frame.Frame{Kind: frame.KindBatch, BatchID: t.BatchID}
