@@ -150,7 +150,7 @@ func (e *Engine) Export(now int64) []byte {
 		j.num(e.decayed(st.interests[k], now))
 	}
 	j.close('}')
-	e.exportSegments(&j, now)
+	e.exportEvaluation(&j, now)
 	j.key("triggers")
 	j.open('{')
 	for _, k := range sortedKeys(st.triggers) {
@@ -169,12 +169,16 @@ func (e *Engine) Export(now int64) []byte {
 	return j.b
 }
 
-// exportSegments lists the segments the visitor is in now, each with its reason.
-func (e *Engine) exportSegments(j *jsonWriter, now int64) {
+// exportEvaluation lists the segments the visitor is in now, each with its reason, and each model's
+// conversion probability.
+func (e *Engine) exportEvaluation(j *jsonWriter, now int64) {
+	var ev *evaluation
+	if e.rules != nil {
+		ev = e.evaluate(now, pageInfo{})
+	}
 	j.key("segments")
 	j.open('[')
-	if e.rules != nil {
-		ev := e.evaluate(now, pageInfo{})
+	if ev != nil {
 		for _, seg := range e.rules.Segments {
 			if ev.member[seg.Index] {
 				j.open('{')
@@ -187,4 +191,13 @@ func (e *Engine) exportSegments(j *jsonWriter, now int64) {
 		}
 	}
 	j.close(']')
+	j.key("models")
+	j.open('{')
+	if ev != nil {
+		for _, m := range e.rules.Models {
+			j.key(m.ID)
+			j.num(ev.model(m.ID))
+		}
+	}
+	j.close('}')
 }

@@ -1,0 +1,49 @@
+# Tailor. `make run` for the demo, `make test` for the whole suite; see README.md.
+GO      ?= go
+WASM    := web/static/tailor.wasm
+BIN     := bin/tailor
+DATA    ?= data
+ADDR    ?= 127.0.0.1:8080
+# Keep in step with e2e/host.BuildFlags: the tests build the same artifact when TAILOR_WASM is not set.
+WASMFLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w' -gcflags=all=-l
+
+.PHONY: all wasm build run test check bench size browser-test npm
+
+all: build
+
+# The engine: one wasip1 module, the same bytes for browsers and for the wazero tests.
+wasm:
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASMFLAGS) -o $(WASM) ./wasm
+
+# The server embeds web/, so it is built after the engine lands there.
+build: wasm
+	$(GO) build -o $(BIN) ./server/cmd/tailor
+
+run: build
+	@mkdir -p $(DATA)
+	$(BIN) serve --addr $(ADDR) --data $(DATA) --demo
+
+size: wasm
+	$(GO) run ./e2e/cmd/wasmsize $(WASM)
+
+npm:
+	cd e2e && npm ci --no-audit --no-fund --loglevel=error
+
+browser-test: build npm
+	cd e2e && TAILOR_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 browser/
+
+test: build
+	$(GO) vet ./...
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./wasm/... ./shared/...
+	TAILOR_WASM=$(CURDIR)/$(WASM) $(GO) test -race -count=1 ./...
+	$(GO) run ./e2e/cmd/wasmsize $(WASM)
+	$(MAKE) --no-print-directory browser-test
+
+check:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./wasm/... ./shared/...
+	$(GO) mod tidy && git diff --exit-code go.mod go.sum
+
+bench: build
+	TAILOR_WASM=$(CURDIR)/$(WASM) $(GO) run ./e2e/cmd/bench
