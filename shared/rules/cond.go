@@ -47,6 +47,8 @@ var opNames = map[string]Op{
 	"after": OpAfter,
 }
 
+const maxGlobStars = 6
+
 // Node is a compiled condition.
 type Node struct {
 	Op   Op
@@ -244,6 +246,11 @@ func (c *compiler) comparison(path string, in *Cond, n *Node) {
 		s, ok := in.Value.(string)
 		if !ok {
 			c.p.add(vp, in.Op+" needs a string")
+			return
+		}
+		// Each * multiplies the work of a match: a few are all a path pattern needs.
+		if op == OpGlob && strings.Count(s, "*") > maxGlobStars {
+			c.p.add(vp, "a glob with more than "+strconv.Itoa(maxGlobStars)+" stars")
 			return
 		}
 		n.Str = c.norm(s)

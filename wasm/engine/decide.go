@@ -24,6 +24,9 @@ func (e *Engine) Decide(p abi.Page) (abi.Decisions, error) {
 	if e.st.seed == "" {
 		return out, wire.Join(ErrEvent, errors.New("no seed: call restore first"))
 	}
+	if err := checkPage(p); err != nil {
+		return out, err
+	}
 	ev := e.segments(p.Now, pageInfo{category: p.Category, path: p.Path}, &out)
 	requests := p.Slots
 	if len(requests) == 0 {
@@ -47,6 +50,25 @@ func (e *Engine) Decide(p abi.Page) (abi.Decisions, error) {
 		out.Decisions = append(out.Decisions, d)
 	}
 	return out, nil
+}
+
+// checkPage bounds what a page may pass, so a hostile page cannot make one decision arbitrarily slow.
+func checkPage(p abi.Page) error {
+	if err := checkName("page category", p.Category); err != nil {
+		return err
+	}
+	if len(p.Path) > 2048 {
+		return wire.Join(ErrEvent, errors.New("page path longer than 2048 bytes"))
+	}
+	if len(p.Slots) > rules.MaxItems {
+		return wire.Join(ErrEvent, errors.New("more than 1000 slots on a page"))
+	}
+	for _, s := range p.Slots {
+		if len(s.Items) > rules.MaxItems {
+			return wire.Join(ErrEvent, errors.New("slot "+s.Slot+" offers more than 1000 items"))
+		}
+	}
+	return nil
 }
 
 // evaluate works out the visitor's segments in dependency order, changing nothing.
