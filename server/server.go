@@ -8,15 +8,17 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/tailor/tailor/server/hub"
+	"github.com/tailor/tailor/server/store"
 	"github.com/tailor/tailor/web"
 )
 
@@ -37,6 +39,8 @@ type Config struct {
 	DemoRules []byte
 	// Static is what "/" serves. Default the static/ folder of web.Static.
 	Static fs.FS
+	// Store keeps rule sets and counts. Default a bbolt file in DataDir. The Server closes it on shutdown.
+	Store store.Store
 	// Logger receives the server's logs. Default slog.Default().
 	Logger *slog.Logger
 
@@ -63,6 +67,10 @@ func (c Config) withDefaults() Config {
 	}
 	if c.K <= 0 {
 		c.K = 10
+	}
+	if c.Static == nil {
+		// web.Static always holds static/ (a .keep file makes sure), so Sub cannot fail.
+		c.Static, _ = fs.Sub(web.Static, "static")
 	}
 	if c.DemoRules == nil {
 		c.DemoRules = web.DemoRules
@@ -99,10 +107,23 @@ func (c Config) withDefaults() Config {
 
 // Server is a running Tailor server's state. Build it with New; it is an http.Handler.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	static *staticFiles
-	mux    *http.ServeMux
+	cfg     Config
+	log     *slog.Logger
+	static  *staticFiles
+	mux     *http.ServeMux
+	store   store.Store
+	hub     *hub.Hub
+	known   *known
+	metrics metrics
+
+	pushMu sync.Mutex               // serialises pushes and rollbacks
+	live   atomic.Pointer[liveSet] // nil until the first version
+
+	// draining is set when shutdown begins; connMu orders it with conns.Add so no connection is added to
+	// conns after drain has started waiting.
+	draining atomic.Bool
+	connMu   sync.Mutex
+	conns    sync.WaitGroup
 
 	// background work (precompression) stops when stop is called; bg waits for it.
 	stop      context.CancelFunc
@@ -111,19 +132,12 @@ type Server struct {
 	closeErr  error
 }
 
-// New builds a Server: it loads the static files and logs what is missing.
+// New builds a Server: it loads the web files, opens the store, reads the stored rule sets and, with Demo,
+// pushes the demo set into an empty store.
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, log: cfg.Logger}
-	staticFS := cfg.Static
-	if staticFS == nil {
-		sub, err := fs.Sub(web.Static, "static")
-		if err != nil {
-			return nil, fmt.Errorf("server: embedded web files: %w", err)
-		}
-		staticFS = sub
-	}
-	st, err := loadStatic(staticFS)
+	s := &Server{cfg: cfg, log: cfg.Logger, known: newKnown(), hub: hub.New(cfg.KeepVersions, cfg.QueueLen)}
+	st, err := loadStatic(cfg.Static)
 	if err != nil {
 		return nil, fmt.Errorf("server: loading web files: %w", err)
 	}
@@ -131,25 +145,53 @@ func New(cfg Config) (*Server, error) {
 	if !st.has("tailor.wasm") {
 		s.log.Warn("the engine tailor.wasm is missing from the embedded web files: /tailor.wasm answers 404; run `make wasm` and rebuild the binary")
 	}
+	s.store = cfg.Store
+	if s.store == nil {
+		if s.store, err = store.Open(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+	}
+	if err := s.start(); err != nil {
+		s.store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// start loads the rule sets, pushes the demo set when asked, and starts background work.
+func (s *Server) start() error {
+	if err := s.loadVersions(); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if s.cfg.Demo {
+		if err := s.pushDemo(); err != nil {
+			return err
+		}
+	}
 	s.routes()
 	ctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
-	s.bg.Go(func() { st.precompress(ctx) })
-	return s, nil
+	s.bg.Go(func() { s.static.precompress(ctx) })
+	return nil
 }
 
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
-	s.mux.Handle("GET /", s.static)
+	// "/" takes every method so that "/api/" (every method) is more specific; static answers 405 but to GET and HEAD.
+	s.mux.Handle("/", s.static)
+	s.mux.HandleFunc("GET /sync", s.handleSync)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
+	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
+	s.apiRoutes(s.mux)
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Serve answers on ln until ctx ends, then stops accepting, lets requests in flight finish and returns nil.
+// Serve answers on ln until ctx ends, then shuts down gracefully (see shutdown) and returns nil. The Server
+// is closed when Serve returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
@@ -160,14 +202,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
+		s.Close()
 		return fmt.Errorf("server: %w", err)
 	case <-ctx.Done():
 	}
+	return s.shutdown(hs)
+}
+
+// shutdown stops accepting, lets API requests finish, closes every websocket with "going away" once the
+// batch it is counting is acknowledged, then closes the store.
+func (s *Server) shutdown(hs *http.Server) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	err := hs.Shutdown(sctx)
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
+	err := hs.Shutdown(sctx) // hijacked websockets are not waited for here: drain does that
+	if derr := s.drain(sctx); err == nil {
+		err = derr
 	}
 	if cerr := s.Close(); err == nil {
 		err = cerr
@@ -178,12 +227,35 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// drain closes every /sync connection and waits for them, at most until ctx ends.
+func (s *Server) drain(ctx context.Context) error {
+	s.connMu.Lock()
+	s.draining.Store(true)
+	s.connMu.Unlock()
+	s.pushMu.Lock() // a push in progress finishes first
+	s.hub.Close()
+	s.pushMu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.conns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("websockets still open: %w", ctx.Err())
+	}
+}
+
 // Close stops background work and releases what New opened. Serve calls it on the way out; call it yourself
 // only when Serve is never called. It is safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.draining.Store(true)
 		s.stop()
 		s.bg.Wait()
+		s.closeErr = s.store.Close()
 	})
 	return s.closeErr
 }

@@ -162,6 +162,11 @@ func (s *staticFiles) lookup(urlPath string) *asset {
 }
 
 func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
 	a := s.lookup(r.URL.Path)
 	if a == nil {
 		// "/demo" -> "/demo/" when the folder has an index, as a file server would.
