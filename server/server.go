@@ -116,7 +116,7 @@ type Server struct {
 	known   *known
 	metrics metrics
 
-	pushMu sync.Mutex               // serialises pushes and rollbacks
+	pushMu sync.Mutex              // serialises pushes and rollbacks
 	live   atomic.Pointer[liveSet] // nil until the first version
 
 	// draining is set when shutdown begins; connMu orders it with conns.Add so no connection is added to
