@@ -524,8 +524,9 @@
   function applyCached() {
     var cache = loadJSON('slots') || {};
     Array.prototype.forEach.call(slotElements(), function (el) {
-      var d = cache[el.getAttribute('data-tailor-slot')];
-      if (d && typeof d.variant === 'string') {
+      var id = el.getAttribute('data-tailor-slot'), d = cache[id];
+      // An engine that was faster than the parser has decided already: its answer wins over the cache.
+      if (d && typeof d.variant === 'string' && !current[id]) {
         try { applyDecision(el, d); } catch (e) { /* a stale cache entry: the engine decides shortly */ }
       }
     });
