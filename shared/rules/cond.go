@@ -63,8 +63,20 @@ type Node struct {
 	List []string
 	Nums []float64
 	Ver  *Semver
-	// Path is where the condition stands in the rule set, for explaining a decision.
+	// Path is where the condition stands in the rule set, and Text the condition as the operator wrote
+	// it: together they explain a decision.
 	Path string
+	Text string
+}
+
+// String is the operator's name as rule sets write it.
+func (op Op) String() string {
+	for name, o := range opNames {
+		if o == op {
+			return name
+		}
+	}
+	return [...]string{OpAll: "all", OpAny: "any", OpNot: "not", OpSegment: "segment"}[min(op, OpSegment)]
 }
 
 // AttrKind says what an attribute reads.
@@ -232,6 +244,10 @@ func (c *compiler) comparison(path string, in *Cond, n *Node) {
 		return
 	}
 	n.Op = op
+	n.Text = in.Attr + " " + in.Op
+	if in.Value != nil {
+		n.Text += " " + valueText(in.Value)
+	}
 	vp := path + ".value"
 	switch op {
 	case OpExists:
@@ -320,6 +336,25 @@ func (c *compiler) comparison(path string, in *Cond, n *Node) {
 			c.p.add(path+".attr", in.Op+" compares instants: use now, first_seen or a declared attribute")
 		}
 	}
+}
+
+// valueText writes an operand for people: strings quoted, lists in brackets.
+func valueText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return quote(x)
+	case float64:
+		return fmtNum(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = valueText(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return "?"
 }
 
 // scalar reads a string, number or boolean operand into n.Str (normalised) and n.Num.

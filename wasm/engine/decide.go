@@ -5,7 +5,6 @@ import (
 
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/tailor/tailor/shared/abi"
@@ -30,10 +29,12 @@ func (e *Engine) Decide(p abi.Page) (abi.Decisions, error) {
 	ev := e.segments(p.Now, pageInfo{category: p.Category, path: p.Path}, &out)
 	requests := p.Slots
 	if len(requests) == 0 {
+		requests = make([]abi.SlotRequest, 0, len(e.rules.Slots))
 		for _, s := range e.rules.Slots {
 			requests = append(requests, abi.SlotRequest{Slot: s.ID})
 		}
 	}
+	out.Decisions = make([]abi.Decision, 0, len(requests))
 	for _, req := range requests {
 		slot := e.rules.SlotByID[req.Slot]
 		if slot == nil {
@@ -74,25 +75,26 @@ func checkPage(p abi.Page) error {
 // evaluate works out the visitor's segments in dependency order, changing nothing.
 func (e *Engine) evaluate(now int64, page pageInfo) *evaluation {
 	n := len(e.rules.Segments)
-	ev := &evaluation{e: e, now: now, page: page, member: make([]bool, n), reasons: make([]string, n)}
+	ev := &evaluation{e: e, now: now, page: page, member: make([]bool, n), reasons: make([]reason, n)}
 	for _, seg := range e.rules.Segments {
 		ev.member[seg.Index], ev.reasons[seg.Index] = ev.memberOf(seg)
 	}
 	return ev
 }
 
-func (ev *evaluation) memberOf(seg *rules.CSegment) (bool, string) {
+func (ev *evaluation) memberOf(seg *rules.CSegment) (bool, reason) {
 	st := ev.e.st
 	if until, ok := st.assigned[seg.ID]; ok && (until == 0 || ev.now < until) {
-		return true, "assigned by a preference the visitor chose"
+		return true, reason{how: byAssignment}
 	}
 	if entered, ok := st.inSeg[seg.ID]; ok && seg.TTLMs > 0 && ev.now < entered+seg.TTLMs {
-		return true, "entered at " + strconv.FormatInt(entered, 10) + " and kept for its TTL"
+		return true, reason{how: byTTL, entered: entered}
 	}
 	if seg.When == nil {
-		return false, ""
+		return false, reason{}
 	}
-	return ev.eval(seg.When)
+	m, n := ev.eval(seg.When)
+	return m, reason{node: n}
 }
 
 // segments evaluates the visitor's segments, records entries and exits and fires the triggers of
@@ -188,7 +190,7 @@ func (ev *evaluation) decideSlot(slot *rules.CSlot, items []abi.Item) abi.Decisi
 		show(slot.Default, "no variant matched", "")
 		for i := range slot.Variants {
 			v := &slot.Variants[i]
-			why := "no condition"
+			var why *rules.Node
 			if v.When != nil {
 				m, w := ev.eval(v.When)
 				if !m {
@@ -199,7 +201,11 @@ func (ev *evaluation) decideSlot(slot *rules.CSlot, items []abi.Item) abi.Decisi
 			if v.TrafficBP < bucket.Buckets && !bucket.In(seed, bucket.SaltVariant, slot.ID+"|"+v.V.ID, slot.Bucket, v.TrafficBP) {
 				continue
 			}
-			show(v.V, "matched "+why, why)
+			path := "slots." + slot.ID + ".variants." + v.V.ID
+			if why != nil {
+				path = why.Path
+			}
+			show(v.V, "matched "+ev.explain(why, 0), path)
 			break
 		}
 	}

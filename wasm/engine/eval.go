@@ -30,11 +30,52 @@ type evaluation struct {
 	now     int64
 	page    pageInfo
 	member  []bool   // by rules.CSegment.Index
-	reasons []string // why each member is in its segment
+	reasons []reason // why each member is in its segment
 	models  map[string]float64
 }
 
 type pageInfo struct{ category, path string }
+
+// reason records why a visitor is in a segment: the condition that decided, or how else they came in.
+// Words are made from it only when a decision is explained, not on every evaluation.
+type reason struct {
+	node    *rules.Node
+	how     uint8
+	entered int64
+}
+
+const (
+	byCondition = iota
+	byAssignment
+	byTTL
+)
+
+// explain says in words why a condition node matched, following segment references.
+func (ev *evaluation) explain(n *rules.Node, depth int) string {
+	switch {
+	case n == nil:
+		return "no condition"
+	case n.Op == rules.OpSegment:
+		seg := ev.e.rules.SegmentByID[n.Str]
+		return "segment " + n.Str + " (" + ev.explainSegment(seg.Index, depth+1) + ")"
+	case n.Text != "":
+		return n.Path + ": " + n.Text
+	}
+	return n.Path + ": " + n.Op.String()
+}
+
+func (ev *evaluation) explainSegment(i, depth int) string {
+	r := ev.reasons[i]
+	switch {
+	case r.how == byAssignment:
+		return "assigned by a preference the visitor chose"
+	case r.how == byTTL:
+		return "entered at " + strconv.FormatInt(r.entered, 10) + " and kept for its TTL"
+	case depth > rules.MaxSegmentDepth:
+		return "..."
+	}
+	return ev.explain(r.node, depth)
+}
 
 func (ev *evaluation) attr(a rules.Attr) value {
 	st := ev.e.st
@@ -178,37 +219,34 @@ func transform(t string, x float64) float64 {
 	return x
 }
 
-// eval evaluates a compiled condition. When it matches, why is the path of the condition that decided.
-func (ev *evaluation) eval(n *rules.Node) (ok bool, why string) {
+// eval evaluates a compiled condition. When it matches, it returns the node that decided.
+func (ev *evaluation) eval(n *rules.Node) (bool, *rules.Node) {
 	switch n.Op {
 	case rules.OpAll:
-		why = n.Path
+		decided := n
 		for _, k := range n.Kids {
 			m, w := ev.eval(k)
 			if !m {
-				return false, ""
+				return false, nil
 			}
 			if len(n.Kids) == 1 {
-				why = w
+				decided = w
 			}
 		}
-		return true, why
+		return true, decided
 	case rules.OpAny:
 		for _, k := range n.Kids {
 			if m, w := ev.eval(k); m {
 				return true, w
 			}
 		}
-		return false, ""
+		return false, nil
 	case rules.OpNot:
 		m, _ := ev.eval(n.Kids[0])
-		return !m, n.Path
+		return !m, n
 	case rules.OpSegment:
 		seg := ev.e.rules.SegmentByID[n.Str]
-		if seg == nil || !ev.member[seg.Index] {
-			return false, ""
-		}
-		return true, "segment " + n.Str + " (" + ev.reasons[seg.Index] + ")"
+		return seg != nil && ev.member[seg.Index], n
 	}
 	v := ev.attr(n.Attr)
 	if ev.e.rules.Lower {
@@ -221,10 +259,7 @@ func (ev *evaluation) eval(n *rules.Node) (ok bool, why string) {
 			v.l = l
 		}
 	}
-	if compare(n, v) {
-		return true, n.Path
-	}
-	return false, ""
+	return compare(n, v), n
 }
 
 // numberOf reports a value's number: a number, or a string that parses as a finite number.

@@ -185,7 +185,7 @@ func (e *Engine) exportEvaluation(j *jsonWriter, now int64) {
 				j.key("id")
 				j.str(seg.ID)
 				j.key("reason")
-				j.str(ev.reasons[seg.Index])
+				j.str(ev.explainSegment(seg.Index, 0))
 				j.close('}')
 			}
 		}

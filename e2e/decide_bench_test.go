@@ -1,0 +1,27 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/tailor/tailor/e2e/bench"
+	"github.com/tailor/tailor/shared/abi"
+)
+
+// BenchmarkDecideNative profiles deciding the bench workload natively (go test -bench . -cpuprofile).
+func BenchmarkDecideNative(b *testing.B) {
+	w := bench.NewWorkload(20, 50)
+	e := bench.NewNative()
+	e.LoadRules(w.Compact())
+	e.Restore(abi.Restore{Seed: "b", Now: w.Events[0].Now})
+	for _, ev := range w.Events {
+		e.Event(ev)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		p := w.Page
+		p.Now += int64(i)
+		if _, err := e.Decide(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
