@@ -130,8 +130,12 @@ func (c *conn) readLoop(ctx context.Context) {
 			c.busy.Unlock()
 			continue // shutting down: the client will send it again to the next server
 		}
-		code, reason := c.handle(ctx, b)
+		reply, code, reason := c.handle(b)
+		ok := reply == nil || c.reply(ctx, reply)
 		c.busy.Unlock()
+		if !ok {
+			return
+		}
 		if code != 0 {
 			c.close(code, reason)
 			return
@@ -159,8 +163,9 @@ func (c *conn) allow(now time.Time) bool {
 	return true
 }
 
-// handle answers one frame. It returns a close code and reason when the connection must end.
-func (c *conn) handle(ctx context.Context, b []byte) (websocket.StatusCode, string) {
+// handle answers one frame: the reply to write at once (an Ack or Refused), or a close code and reason
+// when the connection must end. Hello replies go through the hub, in order with pushes.
+func (c *conn) handle(b []byte) (*frame.Frame, websocket.StatusCode, string) {
 	f, err := frame.Decode(b)
 	if err != nil {
 		c.s.metrics.malformed.Add(1)
@@ -168,38 +173,35 @@ func (c *conn) handle(ctx context.Context, b []byte) (websocket.StatusCode, stri
 			// A batch the protocol refuses (a value out of range, say) is answered with Refused, so the
 			// client drops it rather than sending it again forever.
 			c.s.metrics.refused.Add(1)
-			return c.reply(ctx, &frame.Frame{Kind: frame.KindRefused, BatchID: id, Reason: err.Error()})
+			return &frame.Frame{Kind: frame.KindRefused, BatchID: id, Reason: err.Error()}, 0, ""
 		}
 		if errors.Is(err, frame.ErrInvalid) {
-			return websocket.StatusPolicyViolation, err.Error()
+			return nil, websocket.StatusPolicyViolation, err.Error()
 		}
-		return websocket.StatusInvalidFramePayloadData, err.Error()
+		return nil, websocket.StatusInvalidFramePayloadData, err.Error()
 	}
 	switch f.Kind {
 	case frame.KindHello:
 		c.s.hub.Hello(c.sub, f.Version, f.Hash)
-		return 0, ""
+		return nil, 0, ""
 	case frame.KindBatch:
 		reply, err := c.s.countBatch(f)
 		if err != nil {
 			c.s.log.Error("counting a batch", "err", err)
-			return websocket.StatusInternalError, "the batch could not be stored; send it again later"
+			return nil, websocket.StatusInternalError, "the batch could not be stored; send it again later"
 		}
-		return c.reply(ctx, reply)
+		return reply, 0, ""
 	default:
-		return websocket.StatusPolicyViolation, "a client does not send frames of kind " + strconv.Itoa(int(f.Kind))
+		return nil, websocket.StatusPolicyViolation, "a client does not send frames of kind " + strconv.Itoa(int(f.Kind))
 	}
 }
 
 // reply writes an Ack or Refused at once, from the reader: it must not wait behind pushes in the queue, and
 // a client too slow to take it only delays itself.
-func (c *conn) reply(ctx context.Context, f *frame.Frame) (websocket.StatusCode, string) {
+func (c *conn) reply(ctx context.Context, f *frame.Frame) bool {
 	wctx, cancel := context.WithTimeout(ctx, c.s.cfg.WriteTimeout)
 	defer cancel()
-	if err := c.ws.Write(wctx, websocket.MessageBinary, f.Encode(nil)); err != nil {
-		return websocket.StatusGoingAway, "write failed"
-	}
-	return 0, ""
+	return c.ws.Write(wctx, websocket.MessageBinary, f.Encode(nil)) == nil
 }
 
 // batchID reads a frame's batch id (field 7) from bytes that frame.Decode refused, or 0.

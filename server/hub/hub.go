@@ -124,17 +124,6 @@ func (h *Hub) Hello(s *Sub, held uint64, hash string) frame.Kind {
 	return kind
 }
 
-// Send queues a frame for one subscriber (an Ack, say). It reports false when the subscriber is gone or
-// was dropped as slow because its queue is full.
-func (h *Hub) Send(s *Sub, b []byte) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.subs[s]; !ok {
-		return false
-	}
-	return h.enqueue(s, b)
-}
-
 // enqueue never blocks: a full queue drops the subscriber as slow. Called with mu held.
 func (h *Hub) enqueue(s *Sub, b []byte) bool {
 	select {

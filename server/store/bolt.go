@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -172,8 +171,9 @@ func (s *Bolt) Sums() ([]Sum, error) {
 	var out []Sum
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCounts).ForEach(func(k, v []byte) error {
-			i := bytes.LastIndexByte(k, 0)
-			if i < 0 || len(k)-i != 5 || len(v) != 8 {
+			// The window's 4 bytes may hold zeros themselves: the separator is found from the end.
+			i := len(k) - 5
+			if i < 0 || k[i] != 0 || len(v) != 8 {
 				return ErrCorrupt
 			}
 			out = append(out, Sum{
