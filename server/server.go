@@ -28,7 +28,8 @@ type Config struct {
 	DataDir string
 	// Token is the operators' bearer token for /api/. Empty: every /api/ request gets 401.
 	Token string
-	// Origins are the exact origins (scheme://host[:port]) allowed to open /sync. Empty: same origin only.
+	// Origins are the exact origins (scheme://host[:port]) allowed to open /sync besides the server's own.
+	// Empty: same origin only. Requests without an Origin header (not browsers) are let through.
 	Origins []string
 	// K: stats cells under K are reported as suppressed. The live rule set's k applies when it is larger, so a
 	// push can raise the threshold but never lower it below this floor. Default 10.
