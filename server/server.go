@@ -126,9 +126,9 @@ type Server struct {
 	connMu   sync.Mutex
 	conns    sync.WaitGroup
 
-	// background work (precompression) stops when stop is called; bg waits for it.
+	// stop ends background precompression. Close does not wait for it: it holds nothing but memory and stops
+	// within one brotli block, while waiting would hold up every shutdown by a second or more.
 	stop      context.CancelFunc
-	bg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -172,7 +172,7 @@ func (s *Server) start() error {
 	s.routes()
 	ctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
-	s.bg.Go(func() { s.static.precompress(ctx) })
+	go s.static.precompress(ctx)
 	return nil
 }
 
@@ -255,7 +255,6 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.draining.Store(true)
 		s.stop()
-		s.bg.Wait()
 		s.closeErr = s.store.Close()
 	})
 	return s.closeErr
