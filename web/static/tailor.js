@@ -627,20 +627,24 @@
   }
   setInterval(sendCounts, COUNT_EVERY_MS);
 
+  var broken = false; // the engine did not start: stop reconnecting
   function connect() {
+    if (broken) return;
     var sock;
     try { sock = new WebSocket(cfg.server); } catch (e) { return retry(); }
     ws = sock;
     sock.binaryType = 'arraybuffer';
+    // The socket opens while the engine compiles; the engine speaks first, once it runs.
     sock.onopen = function () {
-      sock.send(call('hello'));
+      engineP.then(function () { if (sock.readyState === 1) sock.send(call('hello')); });
       // The backoff starts over only after a minute of healthy connection, so a server that accepts and
       // drops does not bring every browser back at once.
       healthy = setTimeout(function () { attempt = 0; }, 60000);
     };
     sock.onmessage = function (m) {
       if (typeof m.data === 'string') return;
-      onFrame(sock, new Uint8Array(m.data));
+      var data = new Uint8Array(m.data);
+      engineP.then(function () { onFrame(sock, data); });
     };
     sock.onclose = function () {
       clearTimeout(healthy);
@@ -686,11 +690,12 @@
     } catch (e) { /* out-of-range offset: no context */ }
     await domReady;
     record({kind: EVENT_PAGE_VIEW, category: category(), path: location.pathname});
-    connect();
     if (haveRules) { decidePage(); firstRules(); }
     refreshPrefs();
   }
   var engineP = boot();
+  engineP.catch(function () { broken = true; if (ws) ws.close(); });
+  connect();
   // ready waits for the page's first decision too, but never more than FIRST_RULES_WAIT_MS for a server.
   var ready = engineP.then(function () {
     return Promise.race([firstRulesP, new Promise(function (ok) { setTimeout(ok, FIRST_RULES_WAIT_MS); })]);
