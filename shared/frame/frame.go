@@ -48,8 +48,9 @@ const (
 
 // Limits the server and the engine both hold a frame to.
 const (
-	MaxCounts = 4096    // increments in one batch
-	MaxValue  = 1 << 20 // one increment
+	MaxCounts     = 4096     // increments in one batch
+	MaxValue      = 1 << 20  // one increment
+	MaxBatchBytes = 60 << 10 // an encoded batch: under the server's default read limit of 64 KiB
 )
 
 // Errors.

@@ -2,9 +2,9 @@ package rules
 
 import (
 	"errors"
-	"github.com/tailor/tailor/shared/bucket"
 	"strconv"
 
+	"github.com/tailor/tailor/shared/bucket"
 	"github.com/tailor/tailor/shared/wire"
 )
 

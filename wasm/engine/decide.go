@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"github.com/tailor/tailor/shared/wire"
-
 	"errors"
 	"slices"
 	"strings"
@@ -11,6 +9,7 @@ import (
 	"github.com/tailor/tailor/shared/bucket"
 	"github.com/tailor/tailor/shared/frame"
 	"github.com/tailor/tailor/shared/rules"
+	"github.com/tailor/tailor/shared/wire"
 )
 
 // Decide decides every slot the page asks for (every slot of the rule set when it names none), fires the

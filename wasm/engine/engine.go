@@ -5,8 +5,6 @@
 package engine
 
 import (
-	"github.com/tailor/tailor/shared/wire"
-
 	"errors"
 	"math"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/tailor/tailor/shared/abi"
 	"github.com/tailor/tailor/shared/frame"
 	"github.com/tailor/tailor/shared/rules"
+	"github.com/tailor/tailor/shared/wire"
 )
 
 // Version is the engine's version, sent to the server in the hello frame.

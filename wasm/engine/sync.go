@@ -1,13 +1,12 @@
 package engine
 
 import (
-	"github.com/tailor/tailor/shared/wire"
-
 	"errors"
 
 	"github.com/tailor/tailor/shared/abi"
 	"github.com/tailor/tailor/shared/frame"
 	"github.com/tailor/tailor/shared/rules"
+	"github.com/tailor/tailor/shared/wire"
 )
 
 // Hello is the first frame on /sync: the engine's version and the rule set it holds.
@@ -87,10 +86,15 @@ func (e *Engine) TakeCounts(t abi.Take) ([]byte, error) {
 		if t.BatchID == 0 {
 			return nil, wire.Join(ErrEvent, errors.New("a batch needs a non-zero random id"))
 		}
-		n := min(len(st.pending), frame.MaxCounts)
+		// Fill the batch while it stays under the size a server reads; the rest waits for the next one.
 		f := &frame.Frame{Kind: frame.KindBatch, BatchID: t.BatchID}
-		for _, p := range st.pending[:n] {
-			f.Counts = append(f.Counts, p.count)
+		size, n := 32, 0
+		for ; n < len(st.pending) && n < frame.MaxCounts; n++ {
+			c := &st.pending[n].count
+			if size += len(frame.AppendCount(nil, c)) + 4; size > frame.MaxBatchBytes && n > 0 {
+				break
+			}
+			f.Counts = append(f.Counts, *c)
 		}
 		st.pending = append(st.pending[:0], st.pending[n:]...)
 		st.inFlight = f
