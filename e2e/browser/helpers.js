@@ -3,6 +3,7 @@
 'use strict';
 
 const { spawn } = require('node:child_process');
+const http = require('node:http');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -13,6 +14,21 @@ const E2E = path.resolve(__dirname, '..');
 const BIN = path.resolve(E2E, process.env.TAILOR_BIN || '../bin/tailor');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOTS = path.join(E2E, 'screenshots');
+
+// request makes one HTTP request without keep-alive: fetch's pooled sockets would hold each test process
+// open for seconds after its last test.
+function request(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, ok: res.statusCode < 300, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -32,32 +48,44 @@ async function startServer() {
   const port = await freePort();
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'tailor-e2e-'));
   const token = 'e2e-' + Math.random().toString(36).slice(2);
-  const proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--data', data, '--demo', '--token', token], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  proc.stdout.on('data', (d) => { log += d; });
-  proc.stderr.on('data', (d) => { log += d; });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`tailor serve exited with ${proc.exitCode}:\n${log}`);
-    try {
-      const r = await fetch(url + '/tailor.js');
-      if (r.ok) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) { proc.kill(); throw new Error(`tailor serve did not answer within 10 s:\n${log}`); }
-    await new Promise((r) => setTimeout(r, 50));
+  let proc = null;
+  let log = '';
+
+  async function run() {
+    proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--data', data, '--demo', '--token', token], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    proc.stdout.on('data', (d) => { log += d; });
+    proc.stderr.on('data', (d) => { log += d; });
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`tailor serve exited with ${proc.exitCode}:\n${log}`);
+      try {
+        const r = await request(url + '/tailor.js');
+        if (r.ok) return;
+      } catch { /* not listening yet */ }
+      if (Date.now() > deadline) { proc.kill(); throw new Error(`tailor serve did not answer within 10 s:\n${log}`); }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
+
+  async function halt() {
+    if (proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (proc.exitCode === null) { proc.kill('SIGKILL'); await exited; }
+  }
+
+  await run();
   return {
     url, token, data, log: () => log,
+    // halt stops the server; resume starts it again on the same port with the same data.
+    halt,
+    resume: run,
     async stop() {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (proc.exitCode === null) proc.kill('SIGKILL');
-      }
+      await halt();
       fs.rmSync(data, { recursive: true, force: true });
     },
   };
@@ -72,14 +100,13 @@ function launch() {
 
 // pushRules makes rules the live rule set, as an operator does.
 async function pushRules(server, rules) {
-  const r = await fetch(server.url + '/api/rules', {
+  const r = await request(server.url + '/api/rules', {
     method: 'POST',
     headers: { Authorization: 'Bearer ' + server.token, 'Content-Type': 'application/json' },
     body: JSON.stringify(rules),
   });
-  const body = await r.text();
-  if (!r.ok) throw new Error(`POST /api/rules answered ${r.status}: ${body}`);
-  return body;
+  if (!r.ok) throw new Error(`POST /api/rules answered ${r.status}: ${r.text}`);
+  return r.text;
 }
 
 function demoRules() {
