@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -85,7 +86,41 @@ func loadStatic(fsys fs.FS) (*staticFiles, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.adoptPrecompressed()
 	return s, nil
+}
+
+// adoptPrecompressed takes X.br and X.gz, written beside X by the build (`make wasm` writes tailor.wasm.br
+// and .gz), as X's compressed forms, so the server does not spend seconds compressing at startup. They are
+// checked to decompress to X exactly: a stale one from an older build is ignored. They are not served
+// under their own names.
+func (s *staticFiles) adoptPrecompressed() {
+	for name, pre := range s.files {
+		ext := path.Ext(name)
+		a := s.files[strings.TrimSuffix(name, ext)]
+		if a == nil || (ext != ".br" && ext != ".gz") {
+			continue
+		}
+		delete(s.files, name)
+		var r io.Reader
+		if ext == ".br" {
+			r = brotli.NewReader(bytes.NewReader(pre.raw))
+		} else if zr, err := gzip.NewReader(bytes.NewReader(pre.raw)); err == nil {
+			r = zr
+		} else {
+			continue
+		}
+		got, err := io.ReadAll(io.LimitReader(r, int64(len(a.raw))+1))
+		if err != nil || !bytes.Equal(got, a.raw) || len(pre.raw) >= len(a.raw) {
+			continue
+		}
+		if ext == ".br" {
+			b := pre.raw
+			a.br.Store(&b)
+		} else {
+			a.gzipOnce.Do(func() { a.gz = pre.raw })
+		}
+	}
 }
 
 func newAsset(name string, b []byte) *asset {
@@ -125,7 +160,7 @@ func (a *asset) brotlied() []byte {
 // precompress makes every asset's gzip and brotli forms, stopping early when ctx ends.
 func (s *staticFiles) precompress(ctx context.Context) {
 	for _, a := range s.files {
-		if !a.compress {
+		if !a.compress || a.br.Load() != nil {
 			continue
 		}
 		a.gzipped()

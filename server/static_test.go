@@ -216,3 +216,32 @@ func TestServerWithoutEngine(t *testing.T) {
 		t.Errorf("the log does not say how to build the engine: %s", logs.String())
 	}
 }
+
+// The build writes tailor.wasm.br and .gz: they are sent as they are, at once, and not under their own
+// names; a stale one that does not decompress to the engine is ignored.
+func TestStaticAdoptsBuildCompression(t *testing.T) {
+	var br, stale bytes.Buffer
+	w := brotli.NewWriterLevel(&br, 5)
+	w.Write(wasmBytes)
+	w.Close()
+	w = brotli.NewWriterLevel(&stale, 5)
+	w.Write(append([]byte("older "), wasmBytes...))
+	w.Close()
+	fsys := testStatic()
+	fsys["tailor.wasm.br"] = &fstest.MapFile{Data: br.Bytes()}
+	fsys["tailor.js.br"] = &fstest.MapFile{Data: stale.Bytes()}
+	st, err := loadStatic(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := get(st, "/tailor.wasm", "Accept-Encoding", "br")
+	if resp.Header().Get("Content-Encoding") != "br" || !bytes.Equal(resp.Body.Bytes(), br.Bytes()) {
+		t.Errorf("the build's brotli form was not sent as it is (encoding %q)", resp.Header().Get("Content-Encoding"))
+	}
+	if st.files["tailor.js"].brotlied() != nil {
+		t.Error("a stale .br was adopted")
+	}
+	if code := get(st, "/tailor.wasm.br").Code; code != http.StatusNotFound {
+		t.Errorf("/tailor.wasm.br answered %d, want 404", code)
+	}
+}

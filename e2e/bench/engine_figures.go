@@ -36,6 +36,7 @@ func (r Row) Ratio() float64 {
 type Config struct {
 	Root  string // module root
 	Wasm  []byte // the built engine
+	Bin   string // the built server binary
 	Short bool   // a quick run that proves every figure still works
 }
 

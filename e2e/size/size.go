@@ -14,10 +14,14 @@ const (
 	Goal   = 480 * 1024
 )
 
-// Sizes of one artifact.
-type Sizes struct{ Raw, Gzip, Brotli int }
+// Sizes of one artifact, and its compressed forms.
+type Sizes struct {
+	Raw, Gzip, Brotli int
+	GzipBytes         []byte
+	BrotliBytes       []byte
+}
 
-// Measure compresses b with gzip at level 9 and brotli at quality 11.
+// Measure compresses b with gzip at level 9 and brotli at quality 11, as the server sends it.
 func Measure(b []byte) Sizes {
 	var gz, br bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
@@ -26,5 +30,5 @@ func Measure(b []byte) Sizes {
 	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
 	bw.Write(b)
 	bw.Close()
-	return Sizes{Raw: len(b), Gzip: gz.Len(), Brotli: br.Len()}
+	return Sizes{Raw: len(b), Gzip: gz.Len(), Brotli: br.Len(), GzipBytes: gz.Bytes(), BrotliBytes: br.Bytes()}
 }

@@ -23,26 +23,35 @@ func main() {
 	wasmPath := flag.String("wasm", os.Getenv("TAILOR_WASM"), "the built tailor.wasm")
 	short := flag.Bool("short", false, "a quick run that only proves every figure still runs")
 	out := flag.String("json", "e2e/out/bench.json", "where to write the rows as JSON (empty: nowhere)")
+	bin := flag.String("bin", os.Getenv("TAILOR_BIN"), "the built server binary (tailor)")
+	plain := flag.Bool("plain-server", false, "run as the plain websocket broadcast server the fan-out is compared with")
 	flag.Parse()
-	if err := run(*wasmPath, *short, *out); err != nil {
+	if *plain {
+		if err := bench.PlainServer(); err != nil {
+			slog.Error("plain server failed", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*wasmPath, *bin, *short, *out); err != nil {
 		slog.Error("bench failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(wasmPath string, short bool, out string) error {
+func run(wasmPath, bin string, short bool, out string) error {
 	root, err := host.FindRoot()
 	if err != nil {
 		return err
 	}
-	if wasmPath == "" {
-		return fmt.Errorf("no engine: pass --wasm or set TAILOR_WASM (make bench does)")
+	if wasmPath == "" || bin == "" {
+		return fmt.Errorf("no engine or no server: pass --wasm and --bin, or set TAILOR_WASM and TAILOR_BIN (make bench does)")
 	}
 	wasm, err := os.ReadFile(wasmPath)
 	if err != nil {
 		return fmt.Errorf("reading the engine: %w", err)
 	}
-	cfg := bench.Config{Root: root, Wasm: wasm, Short: short}
+	cfg := bench.Config{Root: root, Wasm: wasm, Bin: bin, Short: short}
 	var rows []bench.Row
 	for _, fig := range []struct {
 		name string
@@ -50,6 +59,7 @@ func run(wasmPath string, short bool, out string) error {
 	}{
 		{"engine size", bench.EngineSize}, {"compile", bench.Compile}, {"engine speed", bench.EngineSpeed},
 		{"shop replay", bench.ShopReplay}, {"wire cost", bench.WireCost},
+		{"push fan-out", bench.FanOut}, {"count ingestion", bench.Ingestion},
 	} {
 		r, err := fig.fn(cfg)
 		if err != nil {
