@@ -207,6 +207,14 @@ test('an operator pushes a new rule set: the open page changes without a reload'
   assert.equal(await text(page, '[data-tailor-slot=home-offer]'), 'Spring sale: 20% off every holiday');
   assert.equal(await page.evaluate(() => window.__sameDocument), true);
 
+  // A set without the slot: the page's own content comes back, and no stale decision stays cached.
+  const without = demoRules();
+  without.slots = without.slots.filter((s) => s.id !== 'home-offer');
+  await pushRules(server, without);
+  await page.waitForFunction(() => !document.querySelector('[data-tailor-slot=home-offer]').hasAttribute('data-tailor-variant'));
+  assert.equal(await text(page, '[data-tailor-slot=home-offer]'), 'Our holidays, by the sea and in the mountains.');
+  assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem('tailor:slots'))['home-offer']), undefined);
+
   // Put the demo set back for the other tests.
   await pushRules(server, demoRules());
   await decided(page, 'home-offer', 'all-offers');

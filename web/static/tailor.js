@@ -566,6 +566,18 @@
       if (els[d.slot]) applyDecision(els[d.slot], d);
       cache[d.slot] = {variant: d.variant, template: d.template, text: d.text, attrs: d.attrs, items: d.items};
     });
+    // A slot the rule set no longer has shows the page's own content again, and is not cached any more.
+    Object.keys(els).forEach(function (id) {
+      if (current[id]) return;
+      delete cache[id];
+      if (els[id][ORIGINAL]) {
+        applyDecision(els[id], {variant: '', attrs: {}});
+        els[id].removeAttribute('data-tailor-variant');
+        itemsOf(els[id]).forEach(function (it) {
+          if (it.hasAttribute('data-tailor-hidden')) { it.hidden = false; it.removeAttribute('data-tailor-hidden'); }
+        });
+      }
+    });
     segments = out.segments;
     store('slots', JSON.stringify(cache));
     refreshPrefs();
@@ -679,7 +691,14 @@
   async function boot() {
     ex = await instantiate(cfg.wasm);
     var now = Date.now();
-    try { call('restore', encRestore(fromB64(load('state')), seed(), now)); } catch (e) { console.warn(e.message); }
+    try {
+      call('restore', encRestore(fromB64(load('state')), seed(), now));
+    } catch (e) {
+      // A corrupt state has already started fresh; a state from a newer engine (a cached old tailor.wasm)
+      // cannot be read at all, and a page that decides nothing helps nobody: start fresh as well.
+      console.warn(e.message);
+      try { call('restore', encRestore(null, seed(), now)); } catch (e2) { /* the seed is never refused */ }
+    }
     if (compact) {
       try { call('load_rules', compact); haveRules = true; } catch (e) { compact = null; }
     }
