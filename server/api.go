@@ -22,6 +22,7 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/rules/rollback", s.auth(s.apiRollback))
 	mux.Handle("POST /api/validate", s.auth(s.apiValidate))
 	mux.Handle("GET /api/stats", s.auth(s.apiStats))
+	s.dashboardRoutes(mux) // GET /api/report, GET /api/rules/history, and the dashboard page's headers
 	// Anything else under /api/ is a 401 without the token too, so the routes do not leak.
 	mux.Handle("/api/", s.auth(func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }))
 }
