@@ -5,7 +5,7 @@ BIN     := bin/tailor
 DATA    ?= data
 ADDR    ?= 127.0.0.1:8080
 # Keep in step with e2e/host.BuildFlags: the tests build the same artifact when TAILOR_WASM is not set.
-WASMFLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w' -gcflags=all=-l
+WASMFLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w' -gcflags=all=-l -gcflags=internal/runtime/...=
 
 .PHONY: all wasm build run test check bench browser-test npm
 

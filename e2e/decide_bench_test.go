@@ -25,3 +25,31 @@ func BenchmarkDecideNative(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecideWasm and BenchmarkCallWasm split a decision's cost in wazero between the engine's work
+// and the cost of one call across the ABI.
+func BenchmarkDecideWasm(b *testing.B) {
+	w := bench.NewWorkload(20, 50)
+	e := newEngine(b)
+	e.LoadRules(w.Compact())
+	e.Restore(abi.Restore{Seed: "b", Now: w.Events[0].Now})
+	for _, ev := range w.Events {
+		e.Event(ev)
+	}
+	for i := 0; b.Loop(); i++ {
+		p := w.Page
+		p.Now += int64(i)
+		if _, err := e.Decide(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCallWasm(b *testing.B) {
+	e := newEngine(b)
+	for b.Loop() {
+		if _, err := e.Hello(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -76,19 +76,25 @@ type Count struct {
 }
 
 // Key names the counter a Count adds to, without its window and value.
-func (c *Count) Key() string {
-	k := strconv.Itoa(int(c.Kind)) + "|"
+func (c *Count) Key() string { return string(c.AppendKey(nil)) }
+
+// AppendKey appends Key to dst, for callers that look keys up without allocating.
+func (c *Count) AppendKey(dst []byte) []byte {
+	dst = strconv.AppendInt(dst, int64(c.Kind), 10)
+	dst = append(dst, '|')
 	switch c.Kind {
 	case CountExposure:
-		k += c.Slot + "|" + c.Variant + "|" + strconv.Itoa(int(c.Arm))
+		dst = append(append(append(append(dst, c.Slot...), '|'), c.Variant...), '|')
+		dst = strconv.AppendInt(dst, int64(c.Arm), 10)
 	case CountConversion:
-		k += c.Goal + "|" + c.Slot + "|" + c.Variant + "|" + strconv.Itoa(int(c.Arm))
+		dst = append(append(append(append(append(append(dst, c.Goal...), '|'), c.Slot...), '|'), c.Variant...), '|')
+		dst = strconv.AppendInt(dst, int64(c.Arm), 10)
 	case CountSegment:
-		k += c.Segment
+		dst = append(dst, c.Segment...)
 	case CountTrigger:
-		k += c.Trigger
+		dst = append(dst, c.Trigger...)
 	}
-	return k
+	return dst
 }
 
 // Frame is one message on /sync. Which fields matter depends on Kind.

@@ -41,11 +41,7 @@ func (e *Engine) Decide(p abi.Page) (abi.Decisions, error) {
 			continue
 		}
 		d := ev.decideSlot(slot, req.Items)
-		arm := "1"
-		if d.Arm == frame.ArmHoldout {
-			arm = "2"
-		}
-		e.st.exposed[slot.ID] = d.Variant + "|" + arm
+		e.expose(slot.ID, d.Variant, d.Arm)
 		e.count(p.Now, frame.Count{Kind: frame.CountExposure, Slot: slot.ID, Variant: d.Variant, Arm: uint8(d.Arm)})
 		out.Decisions = append(out.Decisions, d)
 	}
@@ -284,6 +280,16 @@ outer:
 	return ids
 }
 
+// expose records a slot's last exposure ("variant|arm"), so that goals count against it.
+func (e *Engine) expose(slot, variant string, arm int) {
+	cur := e.st.exposed[slot]
+	armDigit := byte('0' + arm)
+	if len(cur) == len(variant)+2 && cur[:len(variant)] == variant && cur[len(cur)-1] == armDigit {
+		return
+	}
+	e.st.exposed[slot] = variant + "|" + string(armDigit)
+}
+
 // maxPending bounds the counts waiting to be sent.
 const maxPending = 4 * frame.MaxCounts
 
@@ -295,10 +301,12 @@ func (e *Engine) count(now int64, c frame.Count) {
 	windowMs := e.rules.WindowMs
 	c.Window = uint32(floorDiv(now, windowMs) * windowMs / 3600000)
 	c.N = 1
-	key := c.Key()
-	if w, ok := e.st.counted[key]; ok && w == c.Window {
+	// Most calls find the counter already counted this window: look it up without allocating a key.
+	e.keyBuf = c.AppendKey(e.keyBuf[:0])
+	if w, ok := e.st.counted[string(e.keyBuf)]; ok && w == c.Window {
 		return
 	}
+	key := string(e.keyBuf)
 	e.st.counted[key] = c.Window
 	e.st.pending = append(e.st.pending, pending{key: key, count: c})
 	// A device offline for months must not grow without bound: the oldest unsent counts go first.

@@ -47,9 +47,12 @@
  */
 (function () {
   'use strict';
-  if (window.tailor) return; // a second copy of the tag: the first one is in charge
+  // Outside a browser (Node, for the benchmarks) only the engine's calls are offered: see the end of the
+  // engine-calls section.
+  var browser = typeof window !== 'undefined' && typeof document !== 'undefined';
+  if (browser && window.tailor) return; // a second copy of the tag: the first one is in charge
 
-  var script = document.currentScript || {dataset: {}, src: ''};
+  var script = (browser && document.currentScript) || {dataset: {}, src: ''};
   var ds = script.dataset || {};
   var PREFIX = 'tailor:';
   var COUNT_EVERY_MS = 30000;
@@ -365,9 +368,15 @@
     };
   }
 
+  // instantiate loads the engine from a URL, or from its bytes when given them (in Node).
   async function instantiate(url) {
     var exports;
     var imports = {wasi_snapshot_preview1: wasi(function () { return exports.memory; })};
+    if (typeof url !== 'string') {
+      exports = (await WebAssembly.instantiate(url, imports)).instance.exports;
+      exports._initialize();
+      return exports;
+    }
     var r = await fetch(url, {credentials: 'omit'});
     if (!r.ok) throw new Error('tailor: ' + url + ' answered ' + r.status);
     var inst;
@@ -400,6 +409,16 @@
     return out;
   }
   function save() { if (ex) store('state', toB64(call('snapshot'))); }
+
+  if (!browser) {
+    // Node: the benchmarks drive the engine through this very shim and codec, with no page to bind.
+    module.exports = {
+      load: async function (bytes) { ex = await instantiate(bytes); },
+      call: call,
+      encRestore: encRestore, encEvent: encEvent, encPage: encPage, decDecisions: decDecisions
+    };
+    return;
+  }
 
   // ---------------------------------------------------------------- page state
 
