@@ -5,6 +5,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('node:path');
 const { startServer, launch, demoRules, screenshot, decided, readFields, KIND } = require('./helpers');
 
 let server, browser, dash, demo;
@@ -198,8 +199,8 @@ test('after demo pages send counts, the dashboard shows them and the uplift', as
   const sea = rep.segments.find((s) => s.id === 'sea_lover');
   assert.ok(sea.windows.length > 0 && sea.windows.every((w) => w.suppressed && w.n === undefined), JSON.stringify(sea));
   await dash.waitForFunction(() => /fewer than 10/.test(document.querySelector('#segments tr[data-id="sea_lover"]')?.textContent || ''));
-  await dash.locator('#slots').scrollIntoViewIfNeeded();
   await screenshot(dash, 'dashboard-counts');
+  await card.screenshot({ path: path.join(__dirname, '..', 'screenshots', 'dashboard-uplift.png') });
 });
 
 test('a rollback restores the earlier set everywhere', async () => {

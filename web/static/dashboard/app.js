@@ -67,6 +67,7 @@ async function refreshLive() {
 }
 
 function describe(c) {
+  if (c.change === 'first version:') return `first version: ${c.id}`;
   const what = c.section === 'settings' ? 'setting' : c.section.replace(/s$/, '');
   return `${what} ${c.id} ${c.change}`;
 }
@@ -74,6 +75,8 @@ function describe(c) {
 async function refreshHistory() {
   const r = await api('GET', '/api/rules/history');
   if (r.status !== 200) throw new Error(`GET /api/rules/history answered ${r.status}: ${r.text}`);
+  const first = r.json.versions.length ? r.json.versions[r.json.versions.length - 1] : null;
+  if (first) first.changes = [{ section: 'settings', id: `${first.changes.length} items`, change: 'first version:' }];
   $('versions').replaceChildren(...r.json.versions.map((v) => el('tr', { class: v.live ? 'live' : '', 'data-version': v.version },
     el('td', {}, v.version), el('td', {}, v.created.replace('T', ' ').replace('Z', ' UTC') + (v.rolled_back_from ? ` (rollback to ${v.rolled_back_from})` : '')),
     el('td', {}, v.changes.length ? el('ul', {}, v.changes.map((c) => el('li', {}, describe(c)))) : 'no change'),
