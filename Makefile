@@ -7,7 +7,7 @@ ADDR    ?= 127.0.0.1:8080
 # Keep in step with e2e/host.BuildFlags: the tests build the same artifact when TAILOR_WASM is not set.
 WASMFLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w' -gcflags=all=-l -gcflags=internal/runtime/...=
 
-.PHONY: all wasm build run test check bench browser-test npm
+.PHONY: all wasm dashboard build run test check bench browser-test npm
 
 all: build
 
@@ -17,8 +17,15 @@ wasm:
 	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASMFLAGS) -o $(WASM) ./wasm
 	$(GO) run ./e2e/cmd/wasmsize -write $(WASM)
 
-# The server embeds web/, so it is built after the engine lands there.
-build: wasm
+# The dashboard's chart library, from npm (pinned by web/dashboard/package-lock.json), copied where
+# go:embed finds it; web/static/dashboard/vendor/ is not committed.
+dashboard:
+	cd web/dashboard && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p web/static/dashboard/vendor
+	cp web/dashboard/node_modules/chart.js/dist/chart.umd.min.js web/dashboard/node_modules/chart.js/LICENSE.md web/static/dashboard/vendor/
+
+# The server embeds web/, so it is built after the engine and the chart library land there.
+build: wasm dashboard
 	$(GO) build -o $(BIN) ./server/cmd/tailor
 
 run: build

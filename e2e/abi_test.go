@@ -38,7 +38,7 @@ func TestABIMisuse(t *testing.T) {
 	if after, _ := e.Snapshot(); string(after) != string(before) {
 		t.Error("refused calls changed the state")
 	}
-	d, err := e.Decide(abi.Page{Now: 2})
+	d, err := e.Decide(abi.Page{Now: 2, All: true})
 	if err != nil || len(d.Decisions) != 1 || d.Decisions[0].Variant != "d" {
 		t.Errorf("engine stopped answering: %+v %v", d, err)
 	}

@@ -253,7 +253,7 @@ func (v *visitor) sendCounts(ctx context.Context, id uint64) (uint64, error) {
 func (v *visitor) decide(now int64) (abi.Decisions, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.e.Decide(abi.Page{Now: now})
+	return v.e.Decide(abi.Page{Now: now, All: true})
 }
 
 func (v *visitor) received(k frame.Kind) int {

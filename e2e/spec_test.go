@@ -92,6 +92,7 @@ type specStep struct {
 	Decide   *struct {
 		Category, Path string
 		Items          map[string][][]string
+		None           bool // a page with no slot
 	}
 	SnapshotRestore bool            `json:"snapshot_restore"`
 	LoadRules       json.RawMessage `json:"load_rules"`
@@ -259,7 +260,7 @@ func runStep(t *testing.T, d driver, s specStep, now int64, seed string, log *[]
 		*log = append(*log, "take: "+hex.EncodeToString(b))
 		return err
 	case s.Decide != nil:
-		p := abi.Page{Now: now, Category: s.Decide.Category, Path: s.Decide.Path}
+		p := abi.Page{Now: now, Category: s.Decide.Category, Path: s.Decide.Path, All: len(s.Decide.Items) == 0 && !s.Decide.None}
 		for _, slot := range sortedKeys(s.Decide.Items) {
 			req := abi.SlotRequest{Slot: slot}
 			for _, it := range s.Decide.Items[slot] {
@@ -405,7 +406,7 @@ func TestBucketGolden(t *testing.T) {
 			if err := e.Restore(abi.Restore{Seed: v.Seed, Now: 1}); err != nil {
 				t.Fatal(err)
 			}
-			d, err := e.Decide(abi.Page{Now: 1})
+			d, err := e.Decide(abi.Page{Now: 1, All: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -420,7 +421,7 @@ func TestBucketGolden(t *testing.T) {
 			if err := e.LoadRules(rules.Encode(&rs)); err != nil {
 				t.Fatal(err)
 			}
-			d, err = e.Decide(abi.Page{Now: 1})
+			d, err = e.Decide(abi.Page{Now: 1, All: true})
 			if err != nil {
 				t.Fatal(err)
 			}

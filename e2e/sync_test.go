@@ -32,7 +32,7 @@ func newVisitor(t *testing.T, seed string) *visitor {
 func shows(v *visitor, variant string) func() bool {
 	return func() bool {
 		v.mu.Lock()
-		d, err := v.e.Decide(abi.Page{Now: time.Now().UnixMilli()})
+		d, err := v.e.Decide(abi.Page{Now: time.Now().UnixMilli(), All: true})
 		v.mu.Unlock()
 		return err == nil && len(d.Decisions) == 1 && d.Decisions[0].Variant == variant
 	}

@@ -74,7 +74,7 @@ func NewWorkload(slots, segments int) *Workload {
 	}
 	w.Events = append(w.Events, abi.Event{Kind: abi.EventContext, Now: now, Lang: "fr", TZ: 60},
 		abi.Event{Kind: abi.EventDeclare, Now: now, Name: "app", Value: "2.3.1"})
-	w.Page = abi.Page{Now: now + 60000, Category: "car/yaris", Path: "/car/yaris/offers"}
+	w.Page = abi.Page{Now: now + 60000, Category: "car/yaris", Path: "/car/yaris/offers", All: true}
 	return w
 }
 

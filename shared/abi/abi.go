@@ -65,12 +65,14 @@ type SlotRequest struct {
 	Items []Item
 }
 
-// Page asks for every slot of a page in one call. With no Slots, every slot of the rule set is decided.
+// Page asks for every slot of a page in one call: the slots it names, or every slot of the rule set with
+// All. A page with no slot still evaluates segments and fires triggers.
 type Page struct {
 	Now      int64
 	Category string
 	Path     string
 	Slots    []SlotRequest
+	All      bool
 }
 
 // Decision is what one slot shows, and why.
@@ -294,6 +296,7 @@ func (m *Page) Encode() []byte {
 			}
 		})
 	}
+	w.Bool(5, m.All)
 	return w.Bytes()
 }
 
@@ -331,6 +334,8 @@ func (m *Page) Decode(b []byte) error {
 			}
 			r.Check(sr)
 			m.Slots = append(m.Slots, s)
+		case 5:
+			m.All = r.Bool()
 		}
 	}
 	return wrap(r.Err())

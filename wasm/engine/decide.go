@@ -12,8 +12,8 @@ import (
 	"github.com/tailor/tailor/shared/wire"
 )
 
-// Decide decides every slot the page asks for (every slot of the rule set when it names none), fires the
-// triggers of segments the visitor has just entered, and queues the counts.
+// Decide decides every slot the page asks for (every slot of the rule set with p.All), fires the triggers
+// of segments the visitor has just entered, and queues the counts. Only slots decided count exposures.
 func (e *Engine) Decide(p abi.Page) (abi.Decisions, error) {
 	var out abi.Decisions
 	if e.rules == nil {
@@ -27,7 +27,7 @@ func (e *Engine) Decide(p abi.Page) (abi.Decisions, error) {
 	}
 	ev := e.segments(p.Now, pageInfo{category: p.Category, path: p.Path}, &out)
 	requests := p.Slots
-	if len(requests) == 0 {
+	if p.All {
 		requests = make([]abi.SlotRequest, 0, len(e.rules.Slots))
 		for _, s := range e.rules.Slots {
 			requests = append(requests, abi.SlotRequest{Slot: s.ID})
@@ -110,9 +110,12 @@ func (e *Engine) segments(now int64, page pageInfo, out *abi.Decisions) *evaluat
 		case in && !was:
 			st.inSeg[seg.ID] = now
 			e.count(now, frame.Count{Kind: frame.CountSegment, Segment: seg.ID})
-			e.fire(seg.ID, now, out)
-		case !in:
+			e.fire(seg.ID, now, false, out)
+		case in:
+			e.fire(seg.ID, now, true, out)
+		default:
 			delete(st.inSeg, seg.ID)
+			e.undefer(seg.ID)
 		}
 		if in {
 			out.Segments = append(out.Segments, seg.ID)
@@ -121,13 +124,14 @@ func (e *Engine) segments(now int64, page pageInfo, out *abi.Decisions) *evaluat
 	return ev
 }
 
-// fire runs the triggers of a segment just entered, within their caps.
-func (e *Engine) fire(segment string, now int64, out *abi.Decisions) {
+// fire runs the triggers of a segment the visitor has just entered (retry false), or, while they stay in
+// it, those whose parameters could not be filled when they entered (retry true), within their caps.
+func (e *Engine) fire(segment string, now int64, retry bool, out *abi.Decisions) {
 	for _, t := range e.rules.Triggers {
-		if t.OnEnter != segment {
+		ts := e.st.triggers[t.ID]
+		if t.OnEnter != segment || retry && !ts.deferred {
 			continue
 		}
-		ts := e.st.triggers[t.ID]
 		if t.Max > 0 && ts.count >= t.Max {
 			continue
 		}
@@ -136,11 +140,24 @@ func (e *Engine) fire(segment string, now int64, out *abi.Decisions) {
 		}
 		params, ok := e.fillParams(t.Params)
 		if !ok {
+			// Nothing to fill it with yet (no car model viewed, say): try again while they stay.
+			ts.deferred = true
+			e.st.triggers[t.ID] = ts
 			continue
 		}
 		e.st.triggers[t.ID] = trigState{count: ts.count + 1, last: now}
 		e.count(now, frame.Count{Kind: frame.CountTrigger, Trigger: t.ID})
 		out.Actions = append(out.Actions, abi.Action{Trigger: t.ID, Action: t.Action, Params: params})
+	}
+}
+
+// undefer forgets the triggers of a segment the visitor left that were waiting for their parameters.
+func (e *Engine) undefer(segment string) {
+	for _, t := range e.rules.Triggers {
+		if ts := e.st.triggers[t.ID]; t.OnEnter == segment && ts.deferred {
+			ts.deferred = false
+			e.st.triggers[t.ID] = ts
+		}
 	}
 }
 

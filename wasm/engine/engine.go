@@ -55,8 +55,8 @@ func (e *Engine) LoadRules(compact []byte) error {
 	return nil
 }
 
-// Restore starts from a snapshot. An empty snapshot starts fresh with m.Seed; a corrupt one does too, and
-// the error says why.
+// Restore starts from a snapshot. An empty snapshot starts fresh with m.Seed; one that is corrupt or from a
+// newer engine does too, and the error says why.
 func (e *Engine) Restore(m abi.Restore) error {
 	if len(m.State) == 0 {
 		if m.Seed == "" {

@@ -23,7 +23,7 @@ func TestBatchesStayUnderTheReadLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Restore(abi.Restore{Seed: "s", Now: 1})
-	if _, err := e.Decide(abi.Page{Now: 1}); err != nil {
+	if _, err := e.Decide(abi.Page{Now: 1, All: true}); err != nil {
 		t.Fatal(err)
 	}
 	total, batches := 0, 0
@@ -68,7 +68,7 @@ func TestDecisionExplainsItself(t *testing.T) {
 	e.Restore(abi.Restore{Seed: "s", Now: 1})
 	e.Event(abi.Event{Kind: abi.EventPageView, Now: 2, Category: "car"})
 	e.Event(abi.Event{Kind: abi.EventPageView, Now: 3, Category: "car"})
-	d, err := e.Decide(abi.Page{Now: 4})
+	d, err := e.Decide(abi.Page{Now: 4, All: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,10 +32,10 @@ func busyEngine(t testing.TB) *Engine {
 	e.Event(abi.Event{Kind: abi.EventDeclare, Now: 3000, Name: "age", Value: "25-34"})
 	e.Event(abi.Event{Kind: abi.EventContext, Now: 3000, Lang: "fr", TZ: 60})
 	e.SetPref(abi.Pref{ID: "where", Value: "sea", Now: 3000})
-	e.Decide(abi.Page{Now: 4000})
+	e.Decide(abi.Page{Now: 4000, All: true})
 	e.Event(abi.Event{Kind: abi.EventGoal, Now: 5000, Goal: "buy"})
 	e.TakeCounts(abi.Take{BatchID: 7, Now: 5000})
-	e.Decide(abi.Page{Now: 90000000})
+	e.Decide(abi.Page{Now: 90000000, All: true})
 	return e
 }
 
@@ -56,7 +56,7 @@ func FuzzRestore(f *testing.F) {
 				t.Fatalf("snapshot does not restore to itself: %v", err)
 			}
 		}
-		if _, err := e.Decide(abi.Page{Now: 2}); err != nil {
+		if _, err := e.Decide(abi.Page{Now: 2, All: true}); err != nil {
 			t.Fatalf("engine does not decide after restore: %v", err)
 		}
 	})

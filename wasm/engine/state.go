@@ -83,8 +83,9 @@ type interest struct {
 }
 
 type trigState struct {
-	count int
-	last  int64
+	count    int
+	last     int64
+	deferred bool // entered, but its parameters could not be filled yet
 }
 
 // pending is a count waiting to be sent.
@@ -203,6 +204,7 @@ func (s *state) encode() []byte {
 			w.StringAlways(1, k)
 			w.Int(2, int64(t.count))
 			w.Int(3, t.last)
+			w.Bool(4, t.deferred)
 		})
 	}
 	for _, k := range sortedKeys(s.counted) {
@@ -354,6 +356,8 @@ func decodeState(b []byte) (*state, error) {
 					t.count = int(m.Int())
 				case 3:
 					t.last = m.Int()
+				case 4:
+					t.deferred = m.Bool()
 				}
 			}
 			r.Check(m)

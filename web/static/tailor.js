@@ -568,10 +568,8 @@
   // decidePage asks the engine for every slot of the page, applies the answers and performs the actions.
   function decidePage() {
     if (!ex || !haveRules) return;
+    // A page with no slot still evaluates segments and fires triggers.
     var req = slotRequests();
-    // An empty Page.Slots means "every slot of the rule set", which would count exposures for slots this
-    // page does not have; one request for no slot still evaluates segments and fires triggers.
-    if (!req.length) req = [{slot: '', items: []}];
     var out;
     try {
       out = decDecisions(call('decide', encPage(Date.now(), category(), location.pathname, req)));
@@ -713,10 +711,9 @@
     try {
       call('restore', encRestore(fromB64(load('state')), seed(), now));
     } catch (e) {
-      // A corrupt state has already started fresh; a state from a newer engine (a cached old tailor.wasm)
-      // cannot be read at all, and a page that decides nothing helps nobody: start fresh as well.
+      // A corrupt state, or one from a newer engine (a cached old tailor.wasm): the engine says so and
+      // has started fresh from the seed.
       console.warn(e.message);
-      try { call('restore', encRestore(null, seed(), now)); } catch (e2) { /* the seed is never refused */ }
     }
     if (compact) {
       try { call('load_rules', compact); haveRules = true; } catch (e) { compact = null; }
