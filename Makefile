@@ -28,9 +28,13 @@ dashboard:
 build: wasm dashboard
 	$(GO) build -o $(BIN) ./server/cmd/tailor
 
+# The operator token is made once per data folder; the dashboard asks for it.
 run: build
 	@mkdir -p $(DATA)
-	$(BIN) serve --addr $(ADDR) --data $(DATA) --demo
+	@test -s $(DATA)/token || od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > $(DATA)/token
+	@echo "Tailor demo:      http://$(ADDR)/"
+	@echo "Tailor dashboard: http://$(ADDR)/dashboard  (operator token: $$(cat $(DATA)/token), kept in $(DATA)/token)"
+	$(BIN) serve --addr $(ADDR) --data $(DATA) --demo --token-file $(DATA)/token
 
 npm:
 	cd e2e && npm ci --no-audit --no-fund --loglevel=error

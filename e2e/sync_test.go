@@ -155,14 +155,19 @@ func streamBatches(ctx context.Context, v *visitor, i, rounds int, url func() st
 	const day = 86400000
 	// Past windows, one per round: the server refuses windows that have not begun.
 	start := time.Now().UnixMilli() - int64(rounds+1)*day
-	connectedTo := url()
-	if err := v.connect(ctx, connectedTo); err != nil {
-		return err
+	connectedTo := ""
+	// reconnect follows the server wherever it is now; the kill may come before a slow visitor's first
+	// connection, so every connection is retried.
+	reconnect := func() {
+		if u := url(); u != connectedTo && v.connect(ctx, u) == nil {
+			connectedTo = u
+		}
 	}
-	for end := time.Now().Add(10 * time.Second); !shows(v, "v")(); time.Sleep(10 * time.Millisecond) {
+	for end := time.Now().Add(20 * time.Second); !shows(v, "v")(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(end) {
 			return errors.New("the rule set never arrived")
 		}
+		reconnect()
 	}
 	for r := 0; r < rounds; r++ {
 		if _, err := v.decide(start + int64(r)*day); err != nil {
@@ -173,12 +178,9 @@ func streamBatches(ctx context.Context, v *visitor, i, rounds int, url func() st
 			if time.Now().After(deadline) {
 				return errors.New("batch " + strconv.FormatUint(id, 10) + " never acknowledged")
 			}
-			if u := url(); u != connectedTo {
-				if err := v.connect(ctx, u); err != nil {
-					time.Sleep(50 * time.Millisecond)
-					continue
-				}
-				connectedTo = u
+			if reconnect(); connectedTo != url() {
+				time.Sleep(50 * time.Millisecond)
+				continue
 			}
 			sent, err := v.sendCounts(ctx, id)
 			if err == nil && sent != id {

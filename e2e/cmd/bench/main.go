@@ -59,7 +59,8 @@ func run(wasmPath, bin string, short bool, out string) error {
 	}{
 		{"engine size", bench.EngineSize}, {"compile", bench.Compile}, {"engine speed", bench.EngineSpeed},
 		{"shop replay", bench.ShopReplay}, {"wire cost", bench.WireCost},
-		{"decide in Node", bench.JSDecide}, {"push fan-out", bench.FanOut}, {"count ingestion", bench.Ingestion},
+		{"decide in Node", bench.JSDecide}, {"Chromium", bench.Chromium},
+		{"push fan-out", bench.FanOut}, {"count ingestion", bench.Ingestion},
 	} {
 		r, err := fig.fn(cfg)
 		if err != nil {
