@@ -42,7 +42,7 @@ npm:
 browser-test: build npm
 	cd e2e && TAILOR_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 browser/
 
-test: build
+test: build npm
 	$(GO) vet ./...
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./wasm/... ./shared/...
 	TAILOR_WASM=$(CURDIR)/$(WASM) TAILOR_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
@@ -55,5 +55,5 @@ check:
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./wasm/... ./shared/...
 	$(GO) mod tidy && git diff --exit-code go.mod go.sum
 
-bench: build
+bench: build npm
 	TAILOR_WASM=$(CURDIR)/$(WASM) TAILOR_BIN=$(CURDIR)/$(BIN) $(GO) run ./e2e/cmd/bench

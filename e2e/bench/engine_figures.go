@@ -281,3 +281,21 @@ func num(v float64, unit string) string {
 	}
 	return fmt.Sprintf("%.3f %s", v, unit)
 }
+
+// Compare prints, for each figure both runs have, Tailor's value then and now. Absolute values drift on a
+// shared machine; the ratio column of each run is what to compare.
+func Compare(old, now []Row) string {
+	prev := map[string]Row{}
+	for _, r := range old {
+		prev[r.Figure] = r
+	}
+	var b strings.Builder
+	for _, r := range now {
+		p, ok := prev[r.Figure]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "%-52s %14s -> %14s   ratio %.3f -> %.3f\n", r.Figure, num(p.Tailor, p.Unit), num(r.Tailor, r.Unit), p.Ratio(), r.Ratio())
+	}
+	return b.String()
+}

@@ -37,6 +37,9 @@ type problems struct {
 	list Problems
 }
 
+// add is not inlined: the compiler calls it at a hundred sites, each copy costing the engine's download.
+//
+//go:noinline
 func (p *problems) add(path, msg string) {
 	if len(p.list) < maxProblems {
 		p.list = append(p.list, Problem{Path: path, Msg: msg})

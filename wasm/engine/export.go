@@ -6,12 +6,14 @@ import (
 	"unicode/utf8"
 )
 
-// jsonWriter writes JSON by hand: the engine cannot afford encoding/json.
+// jsonWriter writes JSON by hand: the engine cannot afford encoding/json. Its methods are not inlined:
+// Export calls them at a hundred sites, and each inlined copy would cost download bytes.
 type jsonWriter struct {
 	b     []byte
 	comma bool
 }
 
+//go:noinline
 func (j *jsonWriter) sep() {
 	if j.comma {
 		j.b = append(j.b, ',')
@@ -19,10 +21,16 @@ func (j *jsonWriter) sep() {
 	j.comma = true
 }
 
-func (j *jsonWriter) open(c byte)  { j.sep(); j.b = append(j.b, c); j.comma = false }
+//go:noinline
+func (j *jsonWriter) open(c byte) { j.sep(); j.b = append(j.b, c); j.comma = false }
+
+//go:noinline
 func (j *jsonWriter) close(c byte) { j.b = append(j.b, c); j.comma = true }
+
+//go:noinline
 func (j *jsonWriter) key(k string) { j.str(k); j.b = append(j.b, ':'); j.comma = false }
 
+//go:noinline
 func (j *jsonWriter) str(s string) {
 	j.sep()
 	j.b = append(j.b, '"')
@@ -46,16 +54,19 @@ func (j *jsonWriter) str(s string) {
 	j.b = append(j.b, '"')
 }
 
+//go:noinline
 func (j *jsonWriter) num(f float64) {
 	j.sep()
 	j.b = strconv.AppendFloat(j.b, f, 'g', -1, 64)
 }
 
+//go:noinline
 func (j *jsonWriter) boolean(v bool) {
 	j.sep()
 	j.b = strconv.AppendBool(j.b, v)
 }
 
+//go:noinline
 func (j *jsonWriter) value(v any) {
 	switch x := v.(type) {
 	case string:

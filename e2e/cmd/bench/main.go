@@ -75,6 +75,12 @@ func run(wasmPath, bin string, short bool, out string) error {
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(root, out)
 	}
+	if prev, err := os.ReadFile(out); err == nil {
+		var old []bench.Row
+		if json.Unmarshal(prev, &old) == nil {
+			fmt.Print("\nagainst the previous run (" + out + "):\n" + bench.Compare(old, rows))
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
