@@ -214,7 +214,17 @@ func (e *Engine) activity(now int64) {
 }
 
 func (e *Engine) addInterest(cat string, n float64, now int64) {
-	in := e.st.interests[cat]
+	in, ok := e.st.interests[cat]
+	if !ok && len(e.st.interests) >= maxCategories {
+		// Make room by dropping the weakest interest now.
+		victim, weakest := "", 0.0
+		for k, v := range e.st.interests {
+			if d := e.decayed(v, now); victim == "" || d < weakest || d == weakest && k < victim {
+				victim, weakest = k, d
+			}
+		}
+		delete(e.st.interests, victim)
+	}
 	e.st.interests[cat] = interest{score: e.decayed(in, now) + n, at: max(now, in.at)}
 }
 

@@ -77,3 +77,35 @@ func TestDecisionExplainsItself(t *testing.T) {
 		t.Errorf("decision %q because %q at %q; want cars because %q", got.Variant, got.Reason, got.Path, want)
 	}
 }
+
+// A site that uses thousands of categories does not grow a visitor's state without end.
+func TestStateStaysBounded(t *testing.T) {
+	e := New()
+	if err := e.LoadRules(rules.Encode(&rules.RuleSet{})); err != nil {
+		t.Fatal(err)
+	}
+	e.Restore(abi.Restore{Seed: "s", Now: 1})
+	for i := 0; i < 5000; i++ {
+		now := int64(1 + i*60000)
+		cat := "product/" + strconv.Itoa(i)
+		if err := e.Event(abi.Event{Kind: abi.EventPageView, Now: now, Category: cat}); err != nil {
+			t.Fatal(err)
+		}
+		e.Event(abi.Event{Kind: abi.EventTime, Now: now, Category: cat, Seconds: 5})
+	}
+	if n := len(e.st.interests); n > maxCategories {
+		t.Errorf("%d interests kept", n)
+	}
+	if n := len(e.st.counters); n > 2*maxCategories+8 {
+		t.Errorf("%d counters kept", n)
+	}
+	if got := e.st.counters["p"].total; got != 5000 {
+		t.Errorf("total views %v, want 5000: totals must never be dropped", got)
+	}
+	if _, ok := e.st.interests["product/4999"]; !ok {
+		t.Error("the latest interest was dropped")
+	}
+	if size := len(e.Snapshot()); size > 64<<10 {
+		t.Errorf("snapshot is %d bytes", size)
+	}
+}

@@ -131,13 +131,35 @@ func newState(seed string, now int64) *state {
 	}
 }
 
+// maxCategories bounds the page categories the state keeps counters and interests for: a site that uses
+// product ids as categories must not grow a visitor's state, saved after every change, without end.
+const maxCategories = 256
+
 func (s *state) counter(key string) *counter {
 	c := s.counters[key]
 	if c == nil {
+		if len(s.counters) >= 2*maxCategories+8 {
+			s.evictCounter()
+		}
 		c = &counter{}
 		s.counters[key] = c
 	}
 	return c
+}
+
+// evictCounter drops the per-category counter last counted longest ago (totals and goals, whose ids the
+// rule set bounds, are never dropped).
+func (s *state) evictCounter() {
+	victim, oldest := "", int64(0)
+	for k, c := range s.counters {
+		if len(k) < 3 || k[0] == 'g' || len(c.days) == 0 {
+			continue
+		}
+		if last := c.days[len(c.days)-1].day; victim == "" || last < oldest || last == oldest && k < victim {
+			victim, oldest = k, last
+		}
+	}
+	delete(s.counters, victim)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
