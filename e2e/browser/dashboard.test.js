@@ -175,7 +175,14 @@ test('after demo pages send counts, the dashboard shows them and the uplift', as
   await Promise.all(Array.from({ length: LANES }, (_, lane) => visitLane(lane, booked)));
 
   // Every count is in: the report has each booking, and the dashboard, refreshing by itself, shows it.
-  const rep = await apiGet('/api/report');
+  // forget() starts a new visitor whose page view is counted a second later, so wait until the report
+  // stops changing before reading the figures the dashboard must show.
+  let rep = await apiGet('/api/report');
+  for (let prev = '', tries = 0; JSON.stringify(rep.slots) !== prev && tries < 12; tries++) {
+    prev = JSON.stringify(rep.slots);
+    await new Promise((r) => setTimeout(r, 2500));
+    rep = await apiGet('/api/report');
+  }
   const slot = rep.slots.find((s) => s.slot === 'home-welcome');
   const goal = slot.goals.find((g) => g.goal === 'holiday_booked');
   assert.deepEqual({ personalized: goal.conversions.personalized.n, holdout: goal.conversions.holdout.n }, booked, JSON.stringify(goal));
@@ -186,7 +193,10 @@ test('after demo pages send counts, the dashboard shows them and the uplift', as
   await dash.waitForFunction((w) => {
     const td = document.querySelector('[data-slot="home-welcome"] tr[data-goal="holiday_booked"] td.uplift');
     return td && td.textContent.startsWith(w);
-  }, want, { timeout: 10000 });
+  }, want, { timeout: 20000 }).catch(async (e) => {
+    const shown = await dash.locator('[data-slot="home-welcome"] tr[data-goal="holiday_booked"] td.uplift').textContent().catch(() => '(none)');
+    throw new Error(`the dashboard shows ${JSON.stringify(shown)}, the report says ${want}: ${e.message}`);
+  });
   assert.match(await card.textContent(), /Sample ratio as configured|Sample-ratio mismatch/);
   // The exposures on the page are the report's.
   const facts = await card.locator('.facts').textContent();
