@@ -212,6 +212,7 @@ func (cs *clients) close() {
 	for _, c := range cs.conns {
 		c.CloseNow()
 	}
+	cs.conns = nil
 	cs.cancel()
 	cs.wg.Wait()
 }
@@ -292,6 +293,9 @@ func fanOut(c Config, n int) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Free these connections first: the comparison opens as many again, and both would not fit the
+	// process's descriptor limit at 10,000.
+	cs.close()
 	plain, plainMem, err := plainFanOut(c, n, int(size.Load()))
 	if err != nil {
 		return nil, err
