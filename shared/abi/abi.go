@@ -7,7 +7,6 @@ package abi
 
 import (
 	"errors"
-	"sort"
 
 	"github.com/tailor/tailor/shared/wire"
 )
@@ -341,39 +340,6 @@ func (m *Page) Decode(b []byte) error {
 	return wrap(r.Err())
 }
 
-func encodeMap(w *wire.Writer, field int, m map[string]string) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		w.Message(field, func(w *wire.Writer) {
-			w.StringAlways(1, k)
-			w.StringAlways(2, m[k])
-		})
-	}
-}
-
-func decodeMapEntry(r *wire.Reader, m map[string]string) map[string]string {
-	e := r.Message()
-	var k, v string
-	for e.Next() {
-		switch e.Field {
-		case 1:
-			k = e.String()
-		case 2:
-			v = e.String()
-		}
-	}
-	r.Check(e)
-	if m == nil {
-		m = map[string]string{}
-	}
-	m[k] = v
-	return m
-}
-
 func (m *Decisions) Encode() []byte {
 	var w wire.Writer
 	for i := range m.Decisions {
@@ -383,7 +349,7 @@ func (m *Decisions) Encode() []byte {
 			w.String(2, d.Variant)
 			w.String(3, d.Template)
 			w.String(4, d.Text)
-			encodeMap(w, 5, d.Attrs)
+			w.StringMap(5, d.Attrs)
 			w.Uint(6, uint64(d.Arm))
 			w.String(7, d.Reason)
 			w.String(8, d.Path)
@@ -396,7 +362,7 @@ func (m *Decisions) Encode() []byte {
 		w.Message(2, func(w *wire.Writer) {
 			w.String(1, a.Trigger)
 			w.String(2, a.Action)
-			encodeMap(w, 3, a.Params)
+			w.StringMap(3, a.Params)
 		})
 	}
 	for _, s := range m.Segments {
@@ -423,7 +389,7 @@ func (m *Decisions) Decode(b []byte) error {
 				case 4:
 					d.Text = dr.String()
 				case 5:
-					d.Attrs = decodeMapEntry(dr, d.Attrs)
+					d.Attrs = dr.MapEntry(d.Attrs)
 				case 6:
 					d.Arm = int(min(dr.Uint(), 255))
 				case 7:
@@ -446,7 +412,7 @@ func (m *Decisions) Decode(b []byte) error {
 				case 2:
 					a.Action = ar.String()
 				case 3:
-					a.Params = decodeMapEntry(ar, a.Params)
+					a.Params = ar.MapEntry(a.Params)
 				}
 			}
 			r.Check(ar)

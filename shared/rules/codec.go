@@ -2,7 +2,6 @@ package rules
 
 import (
 	"errors"
-	"sort"
 
 	"github.com/tailor/tailor/shared/wire"
 )
@@ -479,7 +478,7 @@ func encodeVariant(w *wire.Writer, v *Variant) {
 	w.Float(3, v.Traffic)
 	w.String(4, v.Template)
 	w.String(5, v.Text)
-	encodeMap(w, 6, v.Attrs)
+	w.StringMap(6, v.Attrs)
 }
 
 func decodeVariant(parent, r *wire.Reader, v *Variant) {
@@ -497,7 +496,7 @@ func decodeVariant(parent, r *wire.Reader, v *Variant) {
 		case 5:
 			v.Text = r.String()
 		case 6:
-			v.Attrs = decodeMapEntry(r, v.Attrs)
+			v.Attrs = r.MapEntry(v.Attrs)
 		}
 	}
 	parent.Check(r)
@@ -507,7 +506,7 @@ func encodeTrigger(w *wire.Writer, t *Trigger) {
 	w.String(1, t.ID)
 	w.String(2, t.OnEnter)
 	w.String(3, t.Action)
-	encodeMap(w, 4, t.Params)
+	w.StringMap(4, t.Params)
 	w.Float(5, t.EveryHours)
 	w.Int(6, int64(t.Max))
 }
@@ -522,7 +521,7 @@ func decodeTrigger(parent, r *wire.Reader, t *Trigger) {
 		case 3:
 			t.Action = r.String()
 		case 4:
-			t.Params = decodeMapEntry(r, t.Params)
+			t.Params = r.MapEntry(t.Params)
 		case 5:
 			t.EveryHours = r.Float()
 		case 6:
@@ -530,37 +529,4 @@ func decodeTrigger(parent, r *wire.Reader, t *Trigger) {
 		}
 	}
 	parent.Check(r)
-}
-
-func encodeMap(w *wire.Writer, field int, m map[string]string) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		w.Message(field, func(w *wire.Writer) {
-			w.StringAlways(1, k)
-			w.StringAlways(2, m[k])
-		})
-	}
-}
-
-func decodeMapEntry(r *wire.Reader, m map[string]string) map[string]string {
-	var k, v string
-	e := r.Message()
-	for e.Next() {
-		switch e.Field {
-		case 1:
-			k = e.String()
-		case 2:
-			v = e.String()
-		}
-	}
-	r.Check(e)
-	if m == nil {
-		m = map[string]string{}
-	}
-	m[k] = v
-	return m
 }

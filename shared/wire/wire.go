@@ -22,6 +22,7 @@ package wire
 import (
 	"errors"
 	"math"
+	"sort"
 	"strconv"
 )
 
@@ -366,6 +367,46 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// StringMap writes a map as repeated entries (field 1 the key, field 2 the value) in key order, so equal
+// maps give equal bytes.
+//
+//go:noinline
+func (w *Writer) StringMap(n int, m map[string]string) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w.Message(n, func(w *Writer) {
+			w.StringAlways(1, k)
+			w.StringAlways(2, m[k])
+		})
+	}
+}
+
+// MapEntry reads the current field as one entry of a map StringMap wrote, into m (made when nil).
+//
+//go:noinline
+func (r *Reader) MapEntry(m map[string]string) map[string]string {
+	e := r.Message()
+	var k, v string
+	for e.Next() {
+		switch e.Field {
+		case 1:
+			k = e.String()
+		case 2:
+			v = e.String()
+		}
+	}
+	r.Check(e)
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
+}
 
 // Join wraps err with the detail that explains it: its message reads "err: detail" on one line (a host
 // shows it as it is), and errors.Is finds both.
