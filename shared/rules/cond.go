@@ -108,6 +108,9 @@ type Attr struct {
 	Key  string // category, preference, goal, model or declared name
 	Days int    // rolling window in days; 0 for all time
 	Name string // as written
+	// Counter names the engine's counter a count attribute reads ("v", "p", "p:CAT", "t", "t:CAT",
+	// "g:GOAL"), made once here rather than on every evaluation.
+	Counter string
 }
 
 func (a Attr) numeric() bool {
@@ -143,6 +146,10 @@ func ParseAttr(name string) (Attr, string) {
 		a.Key = rest
 		if needKey && a.Key == "" {
 			return bad()
+		}
+		a.Counter = string("vptg"[kind-AttrVisits])
+		if a.Key != "" {
+			a.Counter += ":" + a.Key
 		}
 		if kind == AttrTime && a.Days > 0 {
 			return Attr{}, "time has no rolling window: " + quote(name)

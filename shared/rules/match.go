@@ -27,19 +27,14 @@ func ParseSemver(s string) (Semver, bool) {
 		}
 		v.Pre = strings.Split(pre, ".")
 	}
-	parts := strings.Split(core, ".")
-	if len(parts) != 3 {
-		return v, false
-	}
-	nums := [3]*uint64{&v.Major, &v.Minor, &v.Patch}
-	for i, p := range parts {
-		n, ok := numericIdent(p)
-		if !ok {
-			return v, false
-		}
-		*nums[i] = n
-	}
-	return v, true
+	// major.minor.patch, read without splitting: versions are parsed on every evaluation.
+	major, rest, ok1 := strings.Cut(core, ".")
+	minor, patch, ok2 := strings.Cut(rest, ".")
+	var ok3, ok4, ok5 bool
+	v.Major, ok3 = numericIdent(major)
+	v.Minor, ok4 = numericIdent(minor)
+	v.Patch, ok5 = numericIdent(patch)
+	return v, ok1 && ok2 && ok3 && ok4 && ok5
 }
 
 // numericIdent parses a non-negative integer without leading zeros.

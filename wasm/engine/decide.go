@@ -217,7 +217,8 @@ func (ev *evaluation) decideSlot(slot *rules.CSlot, items []abi.Item) abi.Decisi
 			if why != nil {
 				path = why.Path
 			}
-			show(v.V, "matched "+ev.explain(why, 0), path)
+			ev.e.scratch = ev.explain(append(ev.e.scratch[:0], "matched "...), why, 0)
+			show(v.V, string(ev.e.scratch), path)
 			break
 		}
 	}
@@ -319,11 +320,11 @@ func (e *Engine) count(now int64, c frame.Count) {
 	c.Window = uint32(floorDiv(now, windowMs) * windowMs / 3600000)
 	c.N = 1
 	// Most calls find the counter already counted this window: look it up without allocating a key.
-	e.keyBuf = c.AppendKey(e.keyBuf[:0])
-	if w, ok := e.st.counted[string(e.keyBuf)]; ok && w == c.Window {
+	e.scratch = c.AppendKey(e.scratch[:0])
+	if w, ok := e.st.counted[string(e.scratch)]; ok && w == c.Window {
 		return
 	}
-	key := string(e.keyBuf)
+	key := string(e.scratch)
 	e.st.counted[key] = c.Window
 	e.st.pending = append(e.st.pending, pending{key: key, count: c})
 	// A device offline for months must not grow without bound: the oldest unsent counts go first.

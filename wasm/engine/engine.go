@@ -35,7 +35,7 @@ type Engine struct {
 	rules   *rules.Compiled
 	compact []byte // the rule set in force, as the server sent it
 	st      *state
-	keyBuf  []byte // scratch for counter keys
+	scratch []byte // reused for counter keys and explanations
 }
 
 // New returns an engine with no rule set and an empty state without a seed; Restore gives it one.

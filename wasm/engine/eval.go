@@ -50,31 +50,36 @@ const (
 	byTTL
 )
 
-// explain says in words why a condition node matched, following segment references.
-func (ev *evaluation) explain(n *rules.Node, depth int) string {
+// explain appends to dst, in words, why a condition node matched, following segment references. It
+// writes into one buffer so that explaining a decision costs one string, not one per part.
+func (ev *evaluation) explain(dst []byte, n *rules.Node, depth int) []byte {
 	switch {
 	case n == nil:
-		return "no condition"
+		return append(dst, "no condition"...)
 	case n.Op == rules.OpSegment:
 		seg := ev.e.rules.SegmentByID[n.Str]
-		return "segment " + n.Str + " (" + ev.explainSegment(seg.Index, depth+1) + ")"
-	case n.Text != "":
-		return n.Path + ": " + n.Text
+		dst = append(append(append(dst, "segment "...), n.Str...), " ("...)
+		return append(ev.explainSegment(dst, seg.Index, depth+1), ')')
 	}
-	return n.Path + ": " + n.Op.String()
+	dst = append(append(dst, n.Path...), ": "...)
+	if n.Text != "" {
+		return append(dst, n.Text...)
+	}
+	return append(dst, n.Op.String()...)
 }
 
-func (ev *evaluation) explainSegment(i, depth int) string {
+func (ev *evaluation) explainSegment(dst []byte, i, depth int) []byte {
 	r := ev.reasons[i]
 	switch {
 	case r.how == byAssignment:
-		return "assigned by a preference the visitor chose"
+		return append(dst, "assigned by a preference the visitor chose"...)
 	case r.how == byTTL:
-		return "entered at " + strconv.FormatInt(r.entered, 10) + " and kept for its TTL"
+		dst = append(dst, "entered at "...)
+		return append(strconv.AppendInt(dst, r.entered, 10), " and kept for its TTL"...)
 	case depth > rules.MaxSegmentDepth:
-		return "..."
+		return append(dst, "..."...)
 	}
-	return ev.explain(r.node, depth)
+	return ev.explain(dst, r.node, depth)
 }
 
 func (ev *evaluation) attr(a rules.Attr) value {
@@ -93,20 +98,8 @@ func (ev *evaluation) attr(a rules.Attr) value {
 		return num(0)
 	}
 	switch a.Kind {
-	case rules.AttrVisits:
-		return countOf("v")
-	case rules.AttrViews:
-		if a.Key == "" {
-			return countOf("p")
-		}
-		return countOf("p:" + a.Key)
-	case rules.AttrTime:
-		if a.Key == "" {
-			return countOf("t")
-		}
-		return countOf("t:" + a.Key)
-	case rules.AttrGoals:
-		return countOf("g:" + a.Key)
+	case rules.AttrVisits, rules.AttrViews, rules.AttrTime, rules.AttrGoals:
+		return countOf(a.Counter)
 	case rules.AttrJourney:
 		return value{kind: list, l: st.journey}
 	case rules.AttrJourneyLast:

@@ -196,7 +196,7 @@ func (e *Engine) exportEvaluation(j *jsonWriter, now int64) {
 				j.key("id")
 				j.str(seg.ID)
 				j.key("reason")
-				j.str(ev.explainSegment(seg.Index, 0))
+				j.str(string(ev.explainSegment(nil, seg.Index, 0)))
 				j.close('}')
 			}
 		}
