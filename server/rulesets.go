@@ -32,7 +32,7 @@ func ParseRules(b []byte) (*rules.RuleSet, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(rs); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRulesJSON, err)
+		return nil, fmt.Errorf("%w: %s%w", ErrRulesJSON, where(b, err), err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: data after the rule set", ErrRulesJSON)
@@ -41,6 +41,26 @@ func ParseRules(b []byte) (*rules.RuleSet, error) {
 		return nil, err
 	}
 	return rs, nil
+}
+
+// where names the line and column of a JSON error that knows its byte offset, for people editing a file.
+func where(b []byte, err error) string {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(b)) {
+		return ""
+	}
+	before := b[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int(off) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf("line %d, column %d: ", line, col)
 }
 
 // problemsOf returns the problems an error from ParseRules carries, as the API reports them.

@@ -162,8 +162,10 @@ type Feature struct {
 	Weight    float64 `json:"weight"`
 }
 
-// Slot is a place on a page. It shows the first variant whose condition matches, else Default; or, with
-// Rank set, the candidate items the page supplies, ranked by the visitor's interests and preferences.
+// Slot is a place on a page. It shows the first variant whose condition matches, else Default. With Rank
+// set it also orders the candidate items the page supplies by the visitor's interests and followed topics
+// (hidden topics are never shown): always when the slot has no variants, else only under a variant, so
+// that its default keeps the page's order for everyone.
 type Slot struct {
 	ID string `json:"id"`
 	// Holdout is the share of visitors (0 to 1) who see Default here, to measure what the slot changed.

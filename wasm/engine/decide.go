@@ -223,7 +223,10 @@ func (ev *evaluation) decideSlot(slot *rules.CSlot, items []abi.Item) abi.Decisi
 		}
 	}
 	if slot.Rank != nil {
-		d.Items = ev.rank(slot, items, d.Arm == frame.ArmPersonalized, &d)
+		// A ranked slot with variants ranks under its variants only: its default is what everyone sees,
+		// in the page's order. A ranked slot without variants ranks for every visitor it personalizes.
+		personalize := d.Arm == frame.ArmPersonalized && (len(slot.Variants) == 0 || d.Variant != slot.Default.ID)
+		d.Items = ev.rank(slot, items, personalize, &d)
 	}
 	return d
 }
