@@ -77,9 +77,9 @@ func TestReportSuppressesUnderKAndComputesUplift(t *testing.T) {
 	c.expect(frame.KindAck)
 
 	rep, body := r.report(t)
-	// No number under k anywhere in the JSON, and none a published total would give away: with welcome-back
-	// hidden (4) the personalized total (34) would reveal it from welcome's 30, so welcome is hidden too.
-	for _, n := range []string{"4", "3", "5", "2", "30"} {
+	// No number under k anywhere in the JSON, and none a published total would give away: totals leave out
+	// the counts /api/stats hides (welcome-back's 4), so the personalized total is welcome's 30 alone.
+	for _, n := range []string{"4", "3", "5", "2", "34"} {
 		if regexp.MustCompile(`"n": ` + n + `\b`).MatchString(body) {
 			t.Errorf("the report shows a count of %s: %s", n, body)
 		}
@@ -88,17 +88,17 @@ func TestReportSuppressesUnderKAndComputesUplift(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	hero := rep.Slots[0]
-	if !hero.Live || hero.HoldoutShare != 0.5 || *hero.Exposures.Personalized.N != 34 || *hero.Exposures.Holdout.N != 20 {
+	if !hero.Live || hero.HoldoutShare != 0.5 || *hero.Exposures.Personalized.N != 30 || *hero.Exposures.Holdout.N != 20 {
 		t.Errorf("hero %+v", hero)
 	}
 	for _, v := range hero.Variants {
-		wantShown := v.Arm == "holdout"
+		wantShown := v.Variant == "welcome"
 		if (v.Exposures.N != nil) != wantShown || v.Exposures.Suppressed == wantShown {
 			t.Errorf("variant %s/%s exposures %+v", v.Variant, v.Arm, v.Exposures)
 		}
 	}
-	// 34 against 20 at a 50% holdout: χ² = 2·7²/27, p ≈ 0.057, no mismatch.
-	if hero.SRM == nil || hero.SRM.Mismatch || hero.SRM.ChiSquare != 2*49.0/27 {
+	// 30 against 20 at a 50% holdout: χ² = 5²/25 + 5²/25 = 2, p ≈ 0.157, no mismatch.
+	if hero.SRM == nil || hero.SRM.Mismatch || hero.SRM.ChiSquare != 2 {
 		t.Errorf("srm %+v %q", hero.SRM, hero.SRMNote)
 	}
 	g := hero.Goals[0]
@@ -122,7 +122,7 @@ func TestReportSuppressesUnderKAndComputesUplift(t *testing.T) {
 	c.expect(frame.KindAck)
 	rep, _ = r.report(t)
 	g = rep.Slots[0].Goals[0]
-	want, _ := analysis.Compare(15, 34, 10, 20)
+	want, _ := analysis.Compare(12, 30, 10, 20)
 	if g.Uplift == nil || g.Uplift.Absolute != want.Absolute || g.Uplift.CI != want.AbsoluteCI || *g.Uplift.Relative != *want.Relative ||
 		*g.Holdout != want.Holdout || *g.Personalized != want.Personalized || g.Note != "" {
 		t.Errorf("goal %+v, uplift %+v, want %+v", g, g.Uplift, want)
@@ -203,5 +203,26 @@ func TestHistoryNamesWhatChanged(t *testing.T) {
 		if !slices.Equal(got[n], w) {
 			t.Errorf("version %d changes %v, want %v", n, got[n], w)
 		}
+	}
+}
+
+// A total must not give away a window /api/stats hides: with one window of 30 and one of 3 (k = 10),
+// /api/stats shows 30 and hides 3, so the report's total is 30, not 33.
+func TestReportTotalsLeaveOutWindowsStatsHide(t *testing.T) {
+	r := startServer(t, Config{K: 10})
+	r.push(t, reportJSON)
+	w := window()
+	c := r.dial(t)
+	c.send(&frame.Frame{Kind: frame.KindBatch, BatchID: 1, Counts: []frame.Count{
+		armCount(frame.CountExposure, "", "welcome", frame.ArmHoldout, w-24, 30),
+		armCount(frame.CountExposure, "", "welcome", frame.ArmHoldout, w, 3),
+	}})
+	c.expect(frame.KindAck)
+	rep, body := r.report(t)
+	if n := rep.Slots[0].Exposures.Holdout.N; n == nil || *n != 30 {
+		t.Errorf("holdout exposures %v, want 30: %s", n, body)
+	}
+	if strings.Contains(body, `"n": 33`) {
+		t.Errorf("the report's total reveals the hidden window: %s", body)
 	}
 }

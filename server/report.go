@@ -129,16 +129,23 @@ func (s *Server) Report() (*Report, error) {
 	triggers := map[string]map[uint32]uint64{}
 	for _, sum := range sums {
 		st := statOfKey(sum.Key)
+		// /api/stats publishes each counter per window, suppressing windows under k. A total here that
+		// included such a window would give it away by subtraction, so totals take only the windows
+		// /api/stats shows; a counter seen only in hidden windows still appears, as suppressed.
+		n := sum.N
+		if n < uint64(k) {
+			n = 0
+		}
 		switch st.Kind {
 		case "exposure":
 			ss := slotOf(slots, st.Slot)
-			nested(ss.exposures, st.Variant)[st.Arm] += sum.N
+			nested(ss.exposures, st.Variant)[st.Arm] += n
 		case "conversion":
 			ss := slotOf(slots, st.Slot)
 			if ss.conversions[st.Goal] == nil {
 				ss.conversions[st.Goal] = map[string]map[string]uint64{}
 			}
-			nested(ss.conversions[st.Goal], st.Variant)[st.Arm] += sum.N
+			nested(ss.conversions[st.Goal], st.Variant)[st.Arm] += n
 		case "segment":
 			seriesOf(segments, st.Segment)[sum.Window] += sum.N
 		case "trigger":
