@@ -202,6 +202,12 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	// A path with escaped characters names no file of ours, and the router matched it on its escaped form:
+	// "/dashboard%2Findex.html" must not reach the dashboard without the headers its own route sets.
+	if r.URL.RawPath != "" {
+		http.NotFound(w, r)
+		return
+	}
 	a := s.lookup(r.URL.Path)
 	if a == nil {
 		// "/demo" -> "/demo/" when the folder has an index, as a file server would.

@@ -245,3 +245,17 @@ func TestStaticAdoptsBuildCompression(t *testing.T) {
 		t.Errorf("/tailor.wasm.br answered %d, want 404", code)
 	}
 }
+
+// An escaped slash does not reach a file under another route's headers: it names no file of ours.
+func TestStaticRefusesEscapedPaths(t *testing.T) {
+	st := loadTestStatic(t)
+	r := httptest.NewRequest("GET", "http://example.test/demo%2Findex.html", nil)
+	w := httptest.NewRecorder()
+	st.ServeHTTP(w, r)
+	if w.Code != http.StatusNotFound {
+		t.Errorf("/demo%%2Findex.html answered %d, want 404", w.Code)
+	}
+	if code := get(st, "/demo/index.html").Code; code != http.StatusOK {
+		t.Errorf("/demo/index.html answered %d", code)
+	}
+}

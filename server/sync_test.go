@@ -175,10 +175,10 @@ func TestSyncOversizedFrameCloses1009(t *testing.T) {
 	c := r.dial(t)
 	c.sendRaw(make([]byte, 2048))
 	c.expectClose(websocket.StatusMessageTooBig)
-	// The server is unaffected.
+	// The server is unaffected: it answers the next client (an empty batch is refused, with its reason).
 	c = r.dial(t)
 	c.send(&frame.Frame{Kind: frame.KindBatch, BatchID: 1})
-	c.expect(frame.KindAck)
+	c.expect(frame.KindRefused)
 }
 
 func TestSyncMalformedFrames(t *testing.T) {
@@ -209,7 +209,7 @@ func TestSyncMalformedFrames(t *testing.T) {
 	})
 	c := r.dial(t)
 	c.send(&frame.Frame{Kind: frame.KindBatch, BatchID: 1})
-	c.expect(frame.KindAck)
+	c.expect(frame.KindRefused)
 }
 
 func TestSyncOrigins(t *testing.T) {

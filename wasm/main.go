@@ -10,8 +10,8 @@
 // hash seeds, and fd_write; the engine itself reads none of them) and exports its memory, _initialize
 // (call it once before anything else) and the functions below.
 //
-// A call passes its input as bytes: the host asks for a buffer with tailor_alloc(size), writes the input
-// there, and calls the function with (pointer, length). Every call returns a status, 0 for success and 1
+// A call passes its input as bytes: the host asks for a buffer with tailor_alloc(size) (0 when size is over
+// 64 MiB), writes the input there, and calls the function with (pointer, length). Every call returns a status, 0 for success and 1
 // for an error, and leaves its result in a buffer the host reads with tailor_result_ptr and
 // tailor_result_len: the answer on success, a UTF-8 message on error. Both buffers belong to the engine and
 // stay valid until the next call. A call that fails changes nothing, except tailor_restore, which starts
@@ -51,8 +51,15 @@ var (
 	result []byte
 )
 
+// maxInput bounds one input: a rule set, a state or a page is kilobytes; a host asking for more is wrong,
+// and growing the engine's memory to its limit would end it.
+const maxInput = 64 << 20
+
 //go:wasmexport tailor_alloc
 func tailorAlloc(size uint32) uint32 {
+	if size > maxInput {
+		return 0
+	}
 	if uint32(cap(input)) < size {
 		input = make([]byte, size)
 	}

@@ -238,6 +238,10 @@ func (f *Frame) check() error {
 		if f.BatchID == 0 {
 			return errors.New("a batch without a batch id")
 		}
+		if len(f.Counts) == 0 {
+			// Nothing to count, yet its id would be stored: refused, so nobody grows the store for free.
+			return errors.New("a batch without counts")
+		}
 		for i := range f.Counts {
 			c := &f.Counts[i]
 			where := "counts[" + strconv.Itoa(i) + "]: "

@@ -25,6 +25,7 @@ func TestRefusals(t *testing.T) {
 	}{
 		{"no kind", Frame{}, "unknown frame kind 0"},
 		{"batch without id", Frame{Kind: KindBatch}, "batch without a batch id"},
+		{"empty batch", Frame{Kind: KindBatch, BatchID: 99}, "batch without counts"},
 		{"zero value", Frame{Kind: KindBatch, BatchID: 1, Counts: []Count{{Kind: CountSegment, Segment: "s"}}}, "counts[0]: value 0 out of range"},
 		{"huge value", Frame{Kind: KindBatch, BatchID: 1, Counts: []Count{{Kind: CountSegment, Segment: "s", N: 1 << 40}}}, "out of range"},
 		{"bad arm", Frame{Kind: KindBatch, BatchID: 1, Counts: []Count{{Kind: CountExposure, Slot: "s", N: 1, Arm: 7}}}, "unknown arm 7"},

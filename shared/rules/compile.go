@@ -506,16 +506,37 @@ func (c *compiler) variant(path string, v *Variant, ids map[string]bool) {
 	}
 }
 
-// safeAttr keeps rule sets free of code (DESIGN.md, decision 5): no on* handlers, no style, no srcdoc, no
-// javascript: or data: URLs.
+// safeAttr keeps rule sets free of code (DESIGN.md, decision 5): no on* handlers, no style or srcdoc, no
+// control characters at all (browsers drop tabs and newlines inside a URL, so "java\tscript:" would run),
+// no javascript:, data: or vbscript: value, and in attributes that hold URLs only http, https, mailto and
+// tel schemes or relative URLs. web/static/tailor.js checks cached decisions the same way.
 func safeAttr(k, v string) bool {
 	lk := strings.ToLower(k)
 	if lk == "" || strings.HasPrefix(lk, "on") || lk == "style" || lk == "srcdoc" || strings.ContainsAny(lk, " <>\"'=/") {
 		return false
 	}
-	lv := strings.ToLower(strings.TrimSpace(v))
-	return !strings.HasPrefix(lv, "javascript:") && !strings.HasPrefix(lv, "data:") && !strings.HasPrefix(lv, "vbscript:")
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] == 0x7f {
+			return false
+		}
+	}
+	lv := strings.ToLower(strings.Trim(v, " "))
+	scheme := ""
+	if i := strings.IndexByte(lv, ':'); i > 0 && strings.IndexAny(lv[:i], "/?#") < 0 {
+		scheme = lv[:i]
+	}
+	switch scheme {
+	case "javascript", "data", "vbscript":
+		return false
+	case "", "http", "https", "mailto", "tel":
+		return true
+	}
+	return !urlAttrs[lk]
 }
+
+// urlAttrs are the attributes whose values a browser follows or loads as URLs.
+var urlAttrs = map[string]bool{"href": true, "src": true, "action": true, "formaction": true, "poster": true,
+	"srcset": true, "cite": true, "data": true, "background": true, "ping": true, "xlink:href": true, "manifest": true}
 
 func (c *compiler) compileTriggers() {
 	seen := map[string]bool{}

@@ -35,6 +35,9 @@ func TestCompileErrorsNameTheirPath(t *testing.T) {
 		{"bad default", `{"preferences":[{"id":"t","kind":"enum","values":["a"],"default":"b"}]}`, `preferences[0].default: value for "t" must be one of a`},
 		{"script attribute", `{"slots":[{"id":"s","default":{"id":"d","attrs":{"onclick":"x()"}}}]}`, `slots[0].default.attrs.onclick: attribute "onclick" is not allowed`},
 		{"javascript url", `{"slots":[{"id":"s","default":{"id":"d","attrs":{"href":" JavaScript:x()"}}}]}`, `attribute "href" is not allowed`},
+		{"tab inside the scheme", `{"slots":[{"id":"s","default":{"id":"d","attrs":{"href":"java\tscript:x()"}}}]}`, `attribute "href" is not allowed`},
+		{"leading control character", `{"slots":[{"id":"s","default":{"id":"d","attrs":{"href":"\u0001javascript:x()"}}}]}`, `attribute "href" is not allowed`},
+		{"unknown scheme in a URL", `{"slots":[{"id":"s","default":{"id":"d","attrs":{"src":"blob:x"}}}]}`, `attribute "src" is not allowed`},
 		{"markup template", `{"slots":[{"id":"s","default":{"id":"d","template":"<b>"}}]}`, `a template is the id of a <template> element`},
 		{"trigger segment", `{"triggers":[{"id":"t","on_enter":"x","action":"a"}]}`, `triggers[0].on_enter: unknown segment "x"`},
 		{"model feature", `{"models":[{"id":"m","bias":0,"features":[{"attr":"page.path","weight":1}]}]}`, `models[0].features[0].attr: attribute "page.path" is not a numeric behaviour feature`},
@@ -49,6 +52,14 @@ func TestCompileErrorsNameTheirPath(t *testing.T) {
 				t.Fatalf("error is %T, want Problems", err)
 			}
 		})
+	}
+}
+
+func TestSafeAttributesPass(t *testing.T) {
+	rs := parse(t, `{"slots":[{"id":"s","default":{"id":"d","attrs":{"href":"https://example.com/a?b#c","src":"/img/a.png",
+		"title":"note: plain text","alt":"Crete","data-offer":"sea","rel":"mailto:x"}}}]}`)
+	if _, err := Compile(rs); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -109,3 +109,15 @@ func TestStateStaysBounded(t *testing.T) {
 		t.Errorf("snapshot is %d bytes", size)
 	}
 }
+
+// A state that decodes but holds a counter without a name is refused, not kept to fail later.
+func TestRestoreRefusesNamelessCounter(t *testing.T) {
+	e := New()
+	err := e.Restore(abi.Restore{State: []byte{0x08, 0x01, 0x12, 0x01, 's', 0x32, 0x00}, Seed: "fresh", Now: 1})
+	if err == nil || !strings.Contains(err.Error(), "no valid name") {
+		t.Fatalf("restore: %v", err)
+	}
+	if out := e.Export(2); !strings.Contains(string(out), `"counters":{}`) {
+		t.Errorf("export after a refused state: %s", out)
+	}
+}

@@ -302,6 +302,9 @@ func decodeState(b []byte) (*state, error) {
 				}
 			}
 			r.Check(m)
+			if !validCounterKey(key) {
+				return nil, wire.Join(ErrState, errors.New("a counter has no valid name"))
+			}
 			s.counters[key] = c
 		case 7:
 			s.journey = append(s.journey, r.String())
@@ -425,6 +428,17 @@ func decodeState(b []byte) (*state, error) {
 		return nil, ErrStateFormat
 	}
 	return s, nil
+}
+
+// validCounterKey accepts the counter names the engine writes: "v", "p", "t", or "p:", "t:", "g:" and a name.
+func validCounterKey(k string) bool {
+	switch {
+	case k == "v" || k == "p" || k == "t":
+		return true
+	case len(k) > 2 && k[1] == ':' && (k[0] == 'p' || k[0] == 't' || k[0] == 'g'):
+		return true
+	}
+	return false
 }
 
 func readPair(r *wire.Reader) (string, string) {

@@ -481,10 +481,16 @@
 
   // safeAttr mirrors the rule-set compiler's check: a rule set never carries code, and a cached decision
   // from storage is checked again before it reaches the DOM.
+  var URL_ATTRS = /^(href|src|action|formaction|poster|srcset|cite|data|background|ping|xlink:href|manifest)$/;
   function safeAttr(k, v) {
-    var lk = k.toLowerCase(), lv = String(v).trim().toLowerCase();
-    return lk !== '' && lk.indexOf('on') !== 0 && lk !== 'style' && lk !== 'srcdoc' && !/[\s<>"'=\/]/.test(lk) &&
-      !/^(javascript|data|vbscript):/.test(lv);
+    var lk = k.toLowerCase();
+    v = String(v);
+    if (lk === '' || lk.indexOf('on') === 0 || lk === 'style' || lk === 'srcdoc' || /[\s<>"'=\/]/.test(lk)) return false;
+    if (/[\u0000-\u001f\u007f]/.test(v)) return false; // browsers drop tabs and newlines inside URLs
+    var m = /^([a-z][a-z0-9+.\-]*):/.exec(v.replace(/^ +/, '').toLowerCase());
+    var scheme = m ? m[1] : '';
+    if (scheme === 'javascript' || scheme === 'data' || scheme === 'vbscript') return false;
+    return scheme === '' || /^(https?|mailto|tel)$/.test(scheme) || !URL_ATTRS.test(lk);
   }
 
   function slotElements() { return document.querySelectorAll('[data-tailor-slot]'); }
