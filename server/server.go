@@ -173,7 +173,31 @@ func (s *Server) start() error {
 	ctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	go s.static.precompress(ctx)
+	go s.pruneBatches(ctx)
 	return nil
+}
+
+// batchIDRetention is how long a counted batch's id is kept to spot a retry: past it, every window the
+// batch held is older than the server accepts, so a retry is refused anyway and the id can go.
+const batchIDRetention = (maxWindowAgeHours + maxWindowAheadHours + 24) * time.Hour
+
+// pruneBatches forgets old batch ids at start and then daily, so the store does not grow by an id per
+// batch forever.
+func (s *Server) pruneBatches(ctx context.Context) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.store.PruneBatches(time.Now().Add(-batchIDRetention)); err != nil {
+			s.log.Error("pruning batch ids", "err", err)
+		} else if n > 0 {
+			s.log.Info("pruned batch ids", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (s *Server) routes() {

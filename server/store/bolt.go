@@ -166,6 +166,31 @@ func (s *Bolt) AddBatch(id uint64, adds []Add) (bool, error) {
 	return dup, nil
 }
 
+// PruneBatches implements Store.
+func (s *Bolt) PruneBatches(t time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketBatches).Cursor()
+		for k, v := c.First(); k != nil; {
+			if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < t.Unix() {
+				key := append([]byte(nil), k...) // k points into a page that Delete changes
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
+				k, v = c.Seek(key) // the first id after the one deleted
+				continue
+			}
+			k, v = c.Next()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: pruning batch ids: %w", err)
+	}
+	return n, nil
+}
+
 // Sums implements Store.
 func (s *Bolt) Sums() ([]Sum, error) {
 	var out []Sum

@@ -75,6 +75,20 @@ func (m *Mem) AddBatch(id uint64, adds []Add) (bool, error) {
 	return false, nil
 }
 
+// PruneBatches implements Store.
+func (m *Mem) PruneBatches(t time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for id, at := range m.batches {
+		if at.Before(t) {
+			delete(m.batches, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Sums implements Store, in the order Bolt returns them.
 func (m *Mem) Sums() ([]Sum, error) {
 	m.mu.Lock()

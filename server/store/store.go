@@ -48,6 +48,8 @@ type Store interface {
 	AddBatch(id uint64, adds []Add) (dup bool, err error)
 	// Sums returns every counter's total per window, by key then window.
 	Sums() ([]Sum, error)
+	// PruneBatches forgets the ids of batches counted before t and says how many it forgot.
+	PruneBatches(t time.Time) (int, error)
 	// Close releases the store.
 	Close() error
 }

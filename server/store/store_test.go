@@ -129,3 +129,32 @@ func TestBoltDurableAcrossReopen(t *testing.T) {
 		t.Errorf("after reopen: sums %v versions %d", sums, len(vs))
 	}
 }
+
+// Batch ids are forgotten once no batch could be sent again with them (the server refuses windows that
+// old): a batch counted before the cut is new again after the prune, one counted after stays a duplicate.
+func TestPruneBatches(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			s := open()
+			defer s.Close()
+			adds := []Add{{Key: "3|seg", Window: 10, N: 1}}
+			for id := uint64(1); id <= 50; id++ {
+				if _, err := s.AddBatch(id, adds); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := s.PruneBatches(time.Now().Add(-time.Hour)); n != 0 || err != nil {
+				t.Fatalf("pruning before any batch forgot %d (%v)", n, err)
+			}
+			if n, err := s.PruneBatches(time.Now().Add(time.Hour)); n != 50 || err != nil {
+				t.Fatalf("pruning after every batch forgot %d, want 50 (%v)", n, err)
+			}
+			if dup, err := s.AddBatch(7, adds); dup || err != nil {
+				t.Errorf("a pruned id is still known: %v %v", dup, err)
+			}
+			if dup, _ := s.AddBatch(7, adds); !dup {
+				t.Error("an id stored after the prune is not known")
+			}
+		})
+	}
+}
