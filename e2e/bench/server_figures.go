@@ -217,6 +217,29 @@ func (cs *clients) close() {
 	cs.wg.Wait()
 }
 
+// startTailor runs the server binary on a fresh data folder with a first rule set pushed, once it has
+// gone idle; done stops it and removes the folder.
+func startTailor(c Config) (srv *process, done func(), err error) {
+	data, err := os.MkdirTemp("", "tailor-bench")
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err = start(c.Bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--token", benchToken)
+	if err != nil {
+		os.RemoveAll(data)
+		return nil, nil, err
+	}
+	done = func() { srv.stop(); os.RemoveAll(data) }
+	if err = srv.push(pushRules("one")); err == nil {
+		err = srv.waitIdle()
+	}
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	return srv, done, nil
+}
+
 // isVersion matches a Full or Delta frame carrying version v.
 func isVersion(v uint64) func([]byte) bool {
 	return func(b []byte) bool {
@@ -244,22 +267,11 @@ func FanOut(c Config) ([]Row, error) {
 }
 
 func fanOut(c Config, n int) ([]Row, error) {
-	data, err := os.MkdirTemp("", "tailor-bench")
+	srv, done, err := startTailor(c)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(data)
-	srv, err := start(c.Bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--token", benchToken)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.stop()
-	if err := srv.push(pushRules("one")); err != nil {
-		return nil, err
-	}
-	if err := srv.waitIdle(); err != nil {
-		return nil, err
-	}
+	defer done()
 	before, err := srv.rssKB()
 	if err != nil {
 		return nil, err
@@ -352,22 +364,11 @@ func plainFanOut(c Config, n, size int) (time.Duration, float64, error) {
 // of durable single-write bbolt transactions on the same disk (what a server committing each batch alone
 // could reach at most).
 func Ingestion(c Config) ([]Row, error) {
-	data, err := os.MkdirTemp("", "tailor-bench")
+	srv, done, err := startTailor(c)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(data)
-	srv, err := start(c.Bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--token", benchToken)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.stop()
-	if err := srv.push(pushRules("one")); err != nil {
-		return nil, err
-	}
-	if err := srv.waitIdle(); err != nil {
-		return nil, err
-	}
+	defer done()
 	// The server allows each connection 10 messages a second, so load comes from many connections.
 	clients, d := 1000, 5*time.Second
 	if c.Short {

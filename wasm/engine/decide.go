@@ -97,6 +97,11 @@ func (ev *evaluation) memberOf(seg *rules.CSegment) (bool, reason) {
 func (e *Engine) segments(now int64, page pageInfo, out *abi.Decisions) *evaluation {
 	st := e.st
 	ev := e.evaluate(now, page)
+	// Triggers waiting for their parameters are rare: look for them only when there are some.
+	deferred := false
+	for _, ts := range st.triggers {
+		deferred = deferred || ts.deferred
+	}
 	for _, seg := range e.rules.Segments {
 		if until, ok := st.assigned[seg.ID]; ok && until != 0 && now >= until {
 			delete(st.assigned, seg.ID)
@@ -112,7 +117,9 @@ func (e *Engine) segments(now int64, page pageInfo, out *abi.Decisions) *evaluat
 			e.count(now, frame.Count{Kind: frame.CountSegment, Segment: seg.ID})
 			e.fire(seg.ID, now, false, out)
 		case in:
-			e.fire(seg.ID, now, true, out)
+			if deferred {
+				e.fire(seg.ID, now, true, out)
+			}
 		default:
 			delete(st.inSeg, seg.ID)
 			e.undefer(seg.ID)

@@ -203,12 +203,7 @@ func (s *state) encode() []byte {
 			w.Int(3, in.at)
 		})
 	}
-	for _, k := range sortedKeys(s.declared) {
-		w.Message(9, func(w *wire.Writer) {
-			w.StringAlways(1, k)
-			w.StringAlways(2, s.declared[k])
-		})
-	}
+	w.StringMap(9, s.declared)
 	w.String(10, s.lang)
 	w.Int(11, s.tz)
 	w.Bool(12, s.hasCtx)
@@ -235,12 +230,7 @@ func (s *state) encode() []byte {
 			w.Uint(2, uint64(s.counted[k]))
 		})
 	}
-	for _, k := range sortedKeys(s.exposed) {
-		w.Message(18, func(w *wire.Writer) {
-			w.StringAlways(1, k)
-			w.StringAlways(2, s.exposed[k])
-		})
-	}
+	w.StringMap(18, s.exposed)
 	for i := range s.pending {
 		w.Raw(19, frame.AppendCount(nil, &s.pending[i].count))
 	}
@@ -325,8 +315,7 @@ func decodeState(b []byte) (*state, error) {
 			r.Check(m)
 			s.interests[k] = in
 		case 9:
-			k, v := readPair(r)
-			s.declared[k] = v
+			s.declared = r.MapEntry(s.declared)
 		case 10:
 			s.lang = r.String()
 		case 11:
@@ -402,8 +391,7 @@ func decodeState(b []byte) (*state, error) {
 			r.Check(m)
 			s.counted[k] = uint32(win)
 		case 18:
-			k, v := readPair(r)
-			s.exposed[k] = v
+			s.exposed = r.MapEntry(s.exposed)
 		case 19:
 			c, err := frame.DecodeCount(r.Bytes())
 			if err != nil {
@@ -439,19 +427,4 @@ func validCounterKey(k string) bool {
 		return true
 	}
 	return false
-}
-
-func readPair(r *wire.Reader) (string, string) {
-	var k, v string
-	m := r.Message()
-	for m.Next() {
-		switch m.Field {
-		case 1:
-			k = m.String()
-		case 2:
-			v = m.String()
-		}
-	}
-	r.Check(m)
-	return k, v
 }

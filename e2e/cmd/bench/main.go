@@ -51,6 +51,10 @@ func run(wasmPath, bin string, short bool, out string) error {
 	if err != nil {
 		return fmt.Errorf("reading the engine: %w", err)
 	}
+	// Node resolves a relative path from e2e/, so the binary is named absolutely.
+	if bin, err = filepath.Abs(bin); err != nil {
+		return err
+	}
 	cfg := bench.Config{Root: root, Wasm: wasm, Bin: bin, Short: short}
 	var rows []bench.Row
 	for _, fig := range []struct {
